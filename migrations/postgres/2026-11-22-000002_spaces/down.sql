@@ -1,0 +1,3 @@
+DROP TABLE space_invitations;
+DROP TABLE space_members;
+DROP TABLE spaces;

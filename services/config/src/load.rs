@@ -1,0 +1,226 @@
+//! Loading and validating the configuration.
+
+use std::path::Path;
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::ExposeSecret;
+
+use crate::Settings;
+
+/// Prefix of the environment variables that override the configuration file. Nested keys are
+/// joined with a double underscore: `MAILLE_ACCOUNTS__REGISTRATION=closed`.
+pub const ENV_PREFIX: &str = "MAILLE_";
+
+/// Why the configuration was refused. Each variant names the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A key is unknown, or its value has the wrong shape.
+    #[error("configuration key `{key}`: {message}")]
+    Invalid {
+        /// The key, dotted (`accounts.registration`).
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Loads the configuration from `file` (when given) and the process environment.
+pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    load_from(file, vars)
+}
+
+/// Loads the configuration from `file` (when given) and the given environment variables;
+/// tests pass their own variables rather than changing the process environment.
+pub fn load_from(
+    file: Option<&Path>,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
+            path: path.display().to_string(),
+            source,
+        })?;
+        figment = figment.merge(Toml::string(&text));
+    }
+    // Only MAILLE_* variables are configuration; they are given to figment as data so that
+    // tests can pass their own environment.
+    let env: Vec<(String, String)> = vars
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.len() > ENV_PREFIX.len())
+        .collect();
+    let mut env_toml = toml::Table::new();
+    for (key, value) in &env {
+        let path: Vec<String> = key[ENV_PREFIX.len()..]
+            .to_ascii_lowercase()
+            .split("__")
+            .map(str::to_owned)
+            .collect();
+        insert_env_value(&mut env_toml, &path, parse_env_value(value));
+    }
+    figment = figment.merge(Serialized::defaults(env_toml));
+    // The secret-redacting serializer must not be the source of defaults for secrets: an
+    // unset `database_url` serializes as null, which deserializes back to None.
+    let settings: Settings = figment.extract().map_err(|errors| {
+        let first = errors.into_iter().next();
+        match first {
+            Some(error) => ConfigError::Invalid {
+                key: key_of(&error),
+                message: error.kind.to_string(),
+            },
+            None => ConfigError::Invalid {
+                key: String::new(),
+                message: "invalid configuration".to_owned(),
+            },
+        }
+    })?;
+    validate(&settings)?;
+    Ok(settings)
+}
+
+fn key_of(error: &figment::Error) -> String {
+    let mut path = error.path.clone();
+    if let figment::error::Kind::UnknownField(field, _) = &error.kind {
+        if path.last() != Some(field) {
+            path.push(field.clone());
+        }
+    }
+    path.join(".")
+}
+
+/// Environment values are read as TOML values when they parse as one (numbers, booleans,
+/// arrays), else as strings.
+fn parse_env_value(raw: &str) -> toml::Value {
+    let trimmed = raw.trim();
+    if let Ok(table) = format!("v = {trimmed}").parse::<toml::Table>() {
+        if let Some(value) = table.get("v") {
+            return value.clone();
+        }
+    }
+    toml::Value::String(raw.to_owned())
+}
+
+fn insert_env_value(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    match path {
+        [] => {}
+        [last] => {
+            table.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if !entry.is_table() {
+                *entry = toml::Value::Table(toml::Table::new());
+            }
+            if let toml::Value::Table(inner) = entry {
+                insert_env_value(inner, rest, value);
+            }
+        }
+    }
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn validate(settings: &Settings) -> Result<(), ConfigError> {
+    let url = &settings.public_url;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("public_url", "must start with http:// or https://"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("public_url", "must name a host"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(
+            "public_url",
+            "must be an origin only (no path, query or fragment); serve Maille at the root of its host",
+        ));
+    }
+    if let Some(db) = &settings.database_url {
+        let db = db.expose_secret().trim();
+        if !db.is_empty()
+            && !(db.starts_with("sqlite://")
+                || db.starts_with("postgres://")
+                || db.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database_url",
+                "must start with sqlite://, postgres:// or postgresql://",
+            ));
+        }
+    }
+    if settings.instance_name.trim().is_empty() || settings.instance_name.chars().count() > 100 {
+        return Err(invalid("instance_name", "must have 1 to 100 characters"));
+    }
+    if settings.database.max_connections == 0 {
+        return Err(invalid("database.max_connections", "must be at least 1"));
+    }
+    if settings.http.max_body_bytes < 1024 {
+        return Err(invalid("http.max_body_bytes", "must be at least 1024"));
+    }
+    let accounts = &settings.accounts;
+    if !(5..=60).contains(&accounts.password_reset_validity_minutes) {
+        return Err(invalid(
+            "accounts.password_reset_validity_minutes",
+            "must be between 5 and 60",
+        ));
+    }
+    if accounts.session_idle_timeout_hours == 0 {
+        return Err(invalid("accounts.session_idle_timeout_hours", "must be at least 1"));
+    }
+    if accounts.session_absolute_timeout_days == 0 {
+        return Err(invalid(
+            "accounts.session_absolute_timeout_days",
+            "must be at least 1",
+        ));
+    }
+    if accounts.email_verification_validity_hours == 0 {
+        return Err(invalid(
+            "accounts.email_verification_validity_hours",
+            "must be at least 1",
+        ));
+    }
+    if accounts.login_attempts_per_account == 0 || accounts.login_attempts_per_address == 0 {
+        return Err(invalid(
+            "accounts.login_attempts_per_account",
+            "login attempt limits must be at least 1",
+        ));
+    }
+    if accounts.login_throttle_refill_seconds == 0 {
+        return Err(invalid(
+            "accounts.login_throttle_refill_seconds",
+            "must be at least 1",
+        ));
+    }
+    if settings.mail.from.trim().is_empty() || !settings.mail.from.contains('@') {
+        return Err(invalid("mail.from", "must be an email address"));
+    }
+    if let Some(smtp) = &settings.mail.smtp {
+        if smtp.host.trim().is_empty() {
+            return Err(invalid("mail.smtp.host", "must not be empty"));
+        }
+    }
+    if settings.logging.retention_days == 0 {
+        return Err(invalid("logging.retention_days", "must be at least 1"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

@@ -1,0 +1,399 @@
+//! The configuration struct. Every field's doc comment is its documentation: it is printed in
+//! the example configuration and in `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use schemars::JsonSchema;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+use url::Url;
+
+/// Everything Maille can be told at start.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address and port the HTTP server listens on.
+    #[schemars(with = "String")]
+    pub listen: SocketAddr,
+    /// The address people use to reach this instance, as typed in a browser (scheme, host,
+    /// optional port, no path). Links in emails use it; when it starts with `https://`, cookies
+    /// are marked Secure and HSTS is sent.
+    #[schemars(with = "String")]
+    pub public_url: Url,
+    /// Where Maille keeps its files: the SQLite database (when no `database_url` is given)
+    /// and the outbox of emails when no SMTP server is configured.
+    #[schemars(with = "String")]
+    pub data_dir: PathBuf,
+    /// Database to use: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
+    /// Empty: a SQLite file `maille.sqlite3` in `data_dir`.
+    #[schemars(with = "Option<String>")]
+    #[serde(serialize_with = "serialize_optional_secret")]
+    pub database_url: Option<SecretString>,
+    /// The instance's name, shown in the interface and in emails.
+    pub instance_name: String,
+    /// Language of the interface and emails for visitors whose browser states no preference
+    /// Maille knows.
+    pub default_language: Language,
+    /// Database connection pool.
+    pub database: DatabaseSettings,
+    /// HTTP server and conventions.
+    pub http: HttpSettings,
+    /// Accounts, sign-up and sessions.
+    pub accounts: AccountsSettings,
+    /// Outgoing email.
+    pub mail: MailSettings,
+    /// Logs.
+    pub logging: LoggingSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: default_public_url(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            instance_name: "Maille".to_owned(),
+            default_language: Language::En,
+            database: DatabaseSettings::default(),
+            http: HttpSettings::default(),
+            accounts: AccountsSettings::default(),
+            mail: MailSettings::default(),
+            logging: LoggingSettings::default(),
+        }
+    }
+}
+
+#[allow(clippy::expect_used)] // a constant known to parse
+fn default_public_url() -> Url {
+    Url::parse("http://127.0.0.1:8080").expect("constant URL")
+}
+
+impl Settings {
+    /// The database URL in effect: the configured one, or the default SQLite file in the data
+    /// directory.
+    pub fn effective_database_url(&self) -> SecretString {
+        match &self.database_url {
+            Some(url) if !url.expose_secret().trim().is_empty() => url.clone(),
+            _ => SecretString::from(format!(
+                "sqlite://{}",
+                self.data_dir.join("maille.sqlite3").display()
+            )),
+        }
+    }
+
+    /// Whether the instance is reached over https (cookies Secure and `__Host-`, HSTS).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public origin, e.g. `https://pads.example.org`, without a trailing slash.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// An absolute link to a path of this instance; `path` starts with `/`.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_origin(), path)
+    }
+
+    /// The directory where emails are written when no SMTP server is configured.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+fn serialize_optional_secret<S: Serializer>(
+    value: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => serializer.serialize_some("[redacted]"),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn serialize_secret<S: Serializer>(value: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    if value.expose_secret().is_empty() {
+        serializer.serialize_str("")
+    } else {
+        serializer.serialize_str("[redacted]")
+    }
+}
+
+/// A language of the interface and of emails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// French.
+    Fr,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// Every language the interface and emails exist in.
+    pub const ALL: [Language; 2] = [Language::Fr, Language::En];
+
+    /// The language's code as used in the API and the database: `fr` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fr => "fr",
+            Language::En => "en",
+        }
+    }
+
+    /// Parses `fr` or `en` (also `fr-FR`, `en-GB` and the like).
+    pub fn parse(code: &str) -> Option<Language> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "fr" => Some(Language::Fr),
+            "en" => Some(Language::En),
+            _ => None,
+        }
+    }
+
+    /// The first language of an `Accept-Language` header that Maille knows, by preference order.
+    pub fn from_accept_language(header: &str) -> Option<Language> {
+        let mut ranked: Vec<(f32, usize, Language)> = header
+            .split(',')
+            .enumerate()
+            .filter_map(|(position, part)| {
+                let mut pieces = part.split(';');
+                let language = Language::parse(pieces.next()?)?;
+                let quality = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                (quality > 0.0).then_some((quality, position, language))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.first().map(|r| r.2)
+    }
+}
+
+/// Database connection pool.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// Largest number of open connections to the database.
+    pub max_connections: u32,
+    /// Seconds to wait for a free connection before a request fails with 503.
+    pub connection_timeout_seconds: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            max_connections: 10,
+            connection_timeout_seconds: 10,
+        }
+    }
+}
+
+/// HTTP server and conventions.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Addresses (or ranges, in CIDR notation) of reverse proxies whose `X-Forwarded-For`
+    /// header is believed. A request from any other address is attributed to the address it
+    /// came from.
+    #[schemars(with = "Vec<String>")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Largest accepted request body for the JSON API, in bytes (larger: 413).
+    pub max_body_bytes: usize,
+    /// Seconds given to requests in flight to finish when Maille is asked to stop.
+    pub shutdown_timeout_seconds: u64,
+    /// Number of worker threads serving HTTP; 0 means one per CPU core.
+    pub workers: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            trusted_proxies: Vec::new(),
+            max_body_bytes: 64 * 1024,
+            shutdown_timeout_seconds: 30,
+            workers: 0,
+        }
+    }
+}
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationMode {
+    /// Anyone may sign up.
+    Open,
+    /// Anyone may ask; an admin approves each account.
+    Approval,
+    /// Only with an invite code or link made by an admin.
+    Invite,
+    /// Nobody may sign up; admins create accounts.
+    Closed,
+}
+
+impl RegistrationMode {
+    /// The mode's name as used in the API and configuration.
+    pub fn code(self) -> &'static str {
+        match self {
+            RegistrationMode::Open => "open",
+            RegistrationMode::Approval => "approval",
+            RegistrationMode::Invite => "invite",
+            RegistrationMode::Closed => "closed",
+        }
+    }
+
+    /// Parses a mode's name.
+    pub fn parse(code: &str) -> Option<RegistrationMode> {
+        match code {
+            "open" => Some(RegistrationMode::Open),
+            "approval" => Some(RegistrationMode::Approval),
+            "invite" => Some(RegistrationMode::Invite),
+            "closed" => Some(RegistrationMode::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// Accounts, sign-up and sessions.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsSettings {
+    /// Who may sign up: `open`, `approval`, `invite` or `closed`. An admin can change it
+    /// later from the administration page; that choice then wins over this one.
+    pub registration: RegistrationMode,
+    /// A session unused for this many hours ends.
+    pub session_idle_timeout_hours: u64,
+    /// A session ends this many days after login, however much it is used.
+    pub session_absolute_timeout_days: u64,
+    /// Minutes a password-reset link stays valid (at most 60).
+    pub password_reset_validity_minutes: u64,
+    /// Hours an email-verification or email-change link stays valid.
+    pub email_verification_validity_hours: u64,
+    /// Failed logins allowed in a burst for one account before it is slowed down; afterwards
+    /// one more attempt is allowed per `login_throttle_refill_seconds`.
+    pub login_attempts_per_account: u32,
+    /// Login attempts allowed in a burst from one client address.
+    pub login_attempts_per_address: u32,
+    /// Seconds after which one more login attempt is allowed again, per account and address.
+    pub login_throttle_refill_seconds: u64,
+}
+
+impl Default for AccountsSettings {
+    fn default() -> Self {
+        AccountsSettings {
+            registration: RegistrationMode::Open,
+            session_idle_timeout_hours: 24 * 7,
+            session_absolute_timeout_days: 30,
+            password_reset_validity_minutes: 60,
+            email_verification_validity_hours: 48,
+            login_attempts_per_account: 5,
+            login_attempts_per_address: 20,
+            login_throttle_refill_seconds: 60,
+        }
+    }
+}
+
+/// Outgoing email.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailSettings {
+    /// Sender of every email, as `Name <address>` or a bare address.
+    pub from: String,
+    /// SMTP server. When absent, every email is written as an `.eml` file into
+    /// `DATA_DIR/outbox/` instead of being sent.
+    pub smtp: Option<SmtpSettings>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            from: "Maille <noreply@localhost>".to_owned(),
+            smtp: None,
+        }
+    }
+}
+
+/// How to reach the SMTP server.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// Host name of the SMTP server.
+    pub host: String,
+    /// Port of the SMTP server (587 for STARTTLS, 465 for TLS).
+    pub port: u16,
+    /// `starttls`, `tls`, or `none` (only for a server on this machine).
+    pub security: SmtpSecurity,
+    /// User name for SMTP authentication; empty for none.
+    pub username: String,
+    /// Password for SMTP authentication.
+    #[schemars(with = "String")]
+    #[serde(serialize_with = "serialize_secret")]
+    pub password: SecretString,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: "localhost".to_owned(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            username: String::new(),
+            password: SecretString::from(String::new()),
+        }
+    }
+}
+
+/// Transport security towards the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on this machine.
+    None,
+}
+
+/// Log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Logs.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingSettings {
+    /// What to log: `error`, `warn`, `info`, `debug`, or a tracing filter such as
+    /// `info,maille_accounts=debug`.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// Shorten client addresses in logs and stored sessions (IPv4 to /24, IPv6 to /48), so that
+    /// they no longer name one household.
+    pub truncate_addresses: bool,
+    /// Days logs are kept, as published in the instance's log policy; Maille's own records of
+    /// addresses (sessions) follow it, and the Ansible deployment rotates logs to match.
+    pub retention_days: u32,
+}
+
+impl Default for LoggingSettings {
+    fn default() -> Self {
+        LoggingSettings {
+            level: "info".to_owned(),
+            format: LogFormat::Text,
+            truncate_addresses: true,
+            retention_days: 14,
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The pooled connection over SQLite or PostgreSQL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use maille_config::DatabaseSettings;
+
+/// A connection to either database. Queries written against it must be portable: they are
+/// checked by the compiler for both backends, and the test suite runs on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL, for larger hosts and for several processes.
+    Postgresql(diesel::PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database engine is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The engine's name as shown to people.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        }
+    }
+}
+
+/// What can go wrong with the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// The URL names no backend Maille knows.
+    #[error("unsupported database URL (use sqlite://PATH or postgres://...)")]
+    UnsupportedUrl,
+    /// The database could not be reached or opened.
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    /// No connection became free in time.
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// Migrations failed.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    /// The blocking task running a query was cancelled or panicked.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// A pool of connections to the instance's database. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<ConnectionManager<DbConnection>>,
+    backend: Backend,
+    /// SQLite allows one writer at a time; write transactions of this process take turns here
+    /// instead of failing with "database is locked" when a read-then-write transaction loses a
+    /// race. PostgreSQL needs no such lock.
+    sqlite_writer: Arc<std::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(conn) = conn {
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+impl Database {
+    /// Opens a pool to the database at `url` (`sqlite://PATH` or `postgres://...`). A SQLite
+    /// file and its directory are created when missing. Fails when the database cannot be
+    /// reached.
+    pub fn connect(url: &str, settings: &DatabaseSettings) -> Result<Database, DatabaseError> {
+        let (backend, diesel_url) = if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(DatabaseError::UnsupportedUrl);
+            }
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        DatabaseError::Connect(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+            (Backend::Sqlite, path.to_owned())
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(DatabaseError::UnsupportedUrl);
+        };
+        let manager = ConnectionManager::<DbConnection>::new(diesel_url);
+        let pool = Pool::builder()
+            .max_size(settings.max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(settings.connection_timeout_seconds.max(1)))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| DatabaseError::Connect(e.to_string()))?;
+        Ok(Database {
+            pool,
+            backend,
+            sqlite_writer: Arc::new(std::sync::Mutex::new(())),
+        })
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` with a pooled connection on tokio's blocking pool.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DatabaseError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DatabaseError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(DatabaseError::Task(e.to_string())))?
+    }
+
+    /// Runs `f` inside one transaction on tokio's blocking pool: committed when `f` returns
+    /// `Ok`, rolled back otherwise.
+    pub async fn transaction<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DatabaseError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.transaction_blocking(f))
+            .await
+            .map_err(|e| E::from(DatabaseError::Task(e.to_string())))?
+    }
+
+    /// [`Database::transaction`] for callers already off the executor (the CLI, jobs).
+    pub fn transaction_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<DatabaseError> + From<diesel::result::Error>,
+    {
+        use diesel::Connection;
+        let mut conn = self.pool.get().map_err(DatabaseError::from)?;
+        let _turn = match self.backend {
+            // A poisoned lock only means another writer panicked; the database itself rolled
+            // that transaction back, so the turn can be taken.
+            Backend::Sqlite => Some(
+                self.sqlite_writer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            ),
+            Backend::Postgres => None,
+        };
+        let conn: &mut DbConnection = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// Applies the migrations not yet applied, and returns their names.
+    pub fn migrate_blocking(&self) -> Result<Vec<String>, DatabaseError> {
+        let mut conn = self.pool.get()?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+            DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| DatabaseError::Migration(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+
+    /// Applies pending migrations off the executor.
+    pub async fn migrate(&self) -> Result<Vec<String>, DatabaseError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.migrate_blocking())
+            .await
+            .map_err(|e| DatabaseError::Task(e.to_string()))?
+    }
+
+    /// Whether a trivial query succeeds now.
+    pub async fn is_reachable(&self) -> bool {
+        self.run(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(DatabaseError::Query)
+        })
+        .await
+        .is_ok()
+    }
+
+    /// Connections open and idle, for metrics.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+}

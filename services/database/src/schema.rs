@@ -1,0 +1,137 @@
+// The one portable schema of every table, for both backends. Each table belongs to one service
+// (named above it); other services reach its data only through that service's Rust API.
+// `scripts/check-schema` checks it against the migrations of both backends.
+
+// accounts
+diesel::table! {
+    handles (handle) {
+        handle -> Text,
+        kind -> Text,
+        created_at -> BigInt,
+    }
+}
+
+// accounts
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        email -> Text,
+        email_verified -> Bool,
+        display_name -> Text,
+        password_hash -> Text,
+        language -> Text,
+        role -> Text,
+        approved -> Bool,
+        disabled -> Bool,
+        registration_reason -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        last_login_at -> Nullable<BigInt>,
+    }
+}
+
+// accounts
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+        user_agent -> Text,
+        address -> Text,
+    }
+}
+
+// accounts
+diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        purpose -> Text,
+        email -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+// accounts
+diesel::table! {
+    invites (code) {
+        code -> Text,
+        created_by -> Nullable<BigInt>,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
+        expires_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+// accounts
+diesel::table! {
+    instance_settings (name) {
+        name -> Text,
+        value -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+// spaces
+diesel::table! {
+    spaces (id) {
+        id -> BigInt,
+        handle -> Text,
+        display_name -> Text,
+        description -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+// spaces
+diesel::table! {
+    space_members (space_id, user_id) {
+        space_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        joined_at -> BigInt,
+    }
+}
+
+// spaces
+diesel::table! {
+    space_invitations (id) {
+        id -> BigInt,
+        space_id -> BigInt,
+        token_hash -> Text,
+        email -> Nullable<Text>,
+        role -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        accepted_by -> Nullable<BigInt>,
+        accepted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));
+diesel::joinable!(space_members -> spaces (space_id));
+diesel::joinable!(space_members -> users (user_id));
+diesel::joinable!(space_invitations -> spaces (space_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    handles,
+    users,
+    sessions,
+    account_tokens,
+    invites,
+    instance_settings,
+    spaces,
+    space_members,
+    space_invitations,
+);
