@@ -153,11 +153,8 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
     }
     if let Some(db) = &settings.database_url {
         let db = db.expose_secret().trim();
-        if !db.is_empty()
-            && !(db.starts_with("sqlite://")
-                || db.starts_with("postgres://")
-                || db.starts_with("postgresql://"))
-        {
+        let known = ["sqlite://", "postgres://", "postgresql://"];
+        if !db.is_empty() && !known.iter().any(|prefix| db.starts_with(prefix)) {
             return Err(invalid(
                 "database_url",
                 "must start with sqlite://, postgres:// or postgresql://",
@@ -181,7 +178,10 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
         ));
     }
     if accounts.session_idle_timeout_hours == 0 {
-        return Err(invalid("accounts.session_idle_timeout_hours", "must be at least 1"));
+        return Err(invalid(
+            "accounts.session_idle_timeout_hours",
+            "must be at least 1",
+        ));
     }
     if accounts.session_absolute_timeout_days == 0 {
         return Err(invalid(

@@ -41,7 +41,10 @@ fn environment_overrides_the_file() {
             ("MAILLE_DATABASE_URL", "postgres://maille@localhost/maille"),
             ("MAILLE_DATA_DIR", "/var/lib/maille"),
             ("MAILLE_ACCOUNTS__LOGIN_ATTEMPTS_PER_ACCOUNT", "3"),
-            ("MAILLE_HTTP__TRUSTED_PROXIES", "[\"127.0.0.1/32\", \"::1/128\"]"),
+            (
+                "MAILLE_HTTP__TRUSTED_PROXIES",
+                "[\"127.0.0.1/32\", \"::1/128\"]",
+            ),
             ("OTHER_VARIABLE", "ignored"),
         ]),
     )
@@ -80,15 +83,27 @@ fn invalid_values_are_refused_by_name() {
     let cases: &[(&str, &str, &str)] = &[
         ("MAILLE_LISTEN", "not an address", "listen"),
         ("MAILLE_PUBLIC_URL", "ftp://example.org", "public_url"),
-        ("MAILLE_PUBLIC_URL", "https://example.org/maille", "public_url"),
+        (
+            "MAILLE_PUBLIC_URL",
+            "https://example.org/maille",
+            "public_url",
+        ),
         ("MAILLE_DATABASE_URL", "mysql://x", "database_url"),
-        ("MAILLE_ACCOUNTS__REGISTRATION", "everyone", "accounts.registration"),
+        (
+            "MAILLE_ACCOUNTS__REGISTRATION",
+            "everyone",
+            "accounts.registration",
+        ),
         (
             "MAILLE_ACCOUNTS__PASSWORD_RESET_VALIDITY_MINUTES",
             "120",
             "accounts.password_reset_validity_minutes",
         ),
-        ("MAILLE_HTTP__TRUSTED_PROXIES", "[\"nonsense\"]", "http.trusted_proxies"),
+        (
+            "MAILLE_HTTP__TRUSTED_PROXIES",
+            "[\"nonsense\"]",
+            "http.trusted_proxies",
+        ),
     ];
     for (var, value, key) in cases {
         let err = load_from(None, env(&[(var, value)])).unwrap_err();
@@ -103,8 +118,11 @@ fn invalid_values_are_refused_by_name() {
 
 #[test]
 fn missing_file_is_reported() {
-    let err = load_from(Some(std::path::Path::new("/nonexistent/maille.toml")), env(&[]))
-        .unwrap_err();
+    let err = load_from(
+        Some(std::path::Path::new("/nonexistent/maille.toml")),
+        env(&[]),
+    )
+    .unwrap_err();
     assert!(matches!(err, ConfigError::Unreadable { .. }));
 }
 
@@ -130,5 +148,8 @@ fn accept_language_picks_the_preferred_known_language() {
         Some(Language::Fr)
     );
     assert_eq!(Language::from_accept_language("de, es"), None);
-    assert_eq!(Language::from_accept_language("fr;q=0, en"), Some(Language::En));
+    assert_eq!(
+        Language::from_accept_language("fr;q=0, en"),
+        Some(Language::En)
+    );
 }

@@ -64,7 +64,10 @@ fn resolve<'a>(root: &'a RootSchema, schema: &'a SchemaObject) -> &'a SchemaObje
         }
     }
     if let Some(subs) = &schema.subschemas {
-        for list in [&subs.all_of, &subs.any_of, &subs.one_of].into_iter().flatten() {
+        for list in [&subs.all_of, &subs.any_of, &subs.one_of]
+            .into_iter()
+            .flatten()
+        {
             for sub in list {
                 if let Schema::Object(obj) = sub {
                     let resolved = resolve(root, obj);

@@ -53,11 +53,18 @@ fn every_key_is_documented() {
         "logging.retention_days",
         "http.trusted_proxies",
     ] {
-        assert!(keys.iter().any(|k| k == wanted), "{wanted} missing: {keys:?}");
+        assert!(
+            keys.iter().any(|k| k == wanted),
+            "{wanted} missing: {keys:?}"
+        );
     }
     for section in &sections {
         for key in &section.keys {
-            assert!(!key.description.is_empty(), "{:?} has no description", key.path);
+            assert!(
+                !key.description.is_empty(),
+                "{:?} has no description",
+                key.path
+            );
         }
     }
     let env: Vec<String> = sections

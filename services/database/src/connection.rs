@@ -124,7 +124,9 @@ impl Database {
         let pool = Pool::builder()
             .max_size(settings.max_connections)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(settings.connection_timeout_seconds.max(1)))
+            .connection_timeout(Duration::from_secs(
+                settings.connection_timeout_seconds.max(1),
+            ))
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
             .map_err(|e| DatabaseError::Connect(e.to_string()))?;
@@ -213,12 +215,9 @@ impl Database {
 
     /// Whether a trivial query succeeds now.
     pub async fn is_reachable(&self) -> bool {
-        self.run(|conn| {
-            conn.batch_execute("SELECT 1")
-                .map_err(DatabaseError::Query)
-        })
-        .await
-        .is_ok()
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DatabaseError::Query))
+            .await
+            .is_ok()
     }
 
     /// Connections open and idle, for metrics.

@@ -122,7 +122,10 @@ mod tests {
 
     fn proxies() -> TrustedProxies {
         TrustedProxies::new(
-            vec!["127.0.0.1/32".parse().unwrap(), "10.0.0.0/8".parse().unwrap()],
+            vec![
+                "127.0.0.1/32".parse().unwrap(),
+                "10.0.0.0/8".parse().unwrap(),
+            ],
             true,
         )
     }
@@ -130,10 +133,7 @@ mod tests {
     #[test]
     fn forwarded_for_is_ignored_from_untrusted_peers() {
         let peer = "203.0.113.9".parse().ok();
-        assert_eq!(
-            proxies().client_address(peer, &["198.51.100.1"]),
-            peer
-        );
+        assert_eq!(proxies().client_address(peer, &["198.51.100.1"]), peer);
     }
 
     #[test]
@@ -148,7 +148,10 @@ mod tests {
 
     #[test]
     fn truncation_hides_the_host_part() {
-        assert_eq!(truncate_address("192.0.2.77".parse().unwrap()), "192.0.2.0/24");
+        assert_eq!(
+            truncate_address("192.0.2.77".parse().unwrap()),
+            "192.0.2.0/24"
+        );
         assert_eq!(
             truncate_address("2001:db8:1234:5678::1".parse().unwrap()),
             "2001:db8:1234::/48"

@@ -24,7 +24,10 @@ pub fn security_headers(https: bool) -> DefaultHeaders {
              payment=(), usb=(), interest-cohort=()",
         ));
     if https {
-        headers.add(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+        headers.add((
+            "Strict-Transport-Security",
+            "max-age=63072000; includeSubDomains",
+        ))
     } else {
         headers
     }

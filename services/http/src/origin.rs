@@ -65,7 +65,9 @@ impl OriginCheck {
                 return Ok(req.error_response(error).map_into_right_body());
             }
         }
-        next.call(req).await.map(ServiceResponse::map_into_left_body)
+        next.call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body)
     }
 }
 

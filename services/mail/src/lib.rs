@@ -21,4 +21,4 @@ mod smtp_tests;
 pub use email::Email;
 pub use error::MailError;
 pub use mailer::Mailer;
-// pub use outbox::{read_outbox, OutboxEmail};
+pub use outbox::{read_outbox, OutboxEmail};

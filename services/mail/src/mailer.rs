@@ -54,15 +54,14 @@ impl Mailer {
     pub async fn send(&self, to: &str, language: Language, email: &Email) -> Result<(), MailError> {
         let to = message::recipient(to)?;
         let rendered = templates::render(email, language, &self.inner.instance_name);
-        let message = message::compose(
-            &self.inner.from,
-            to,
-            language,
-            rendered,
-            SystemTime::now(),
-        )?;
+        let message =
+            message::compose(&self.inner.from, to, language, rendered, SystemTime::now())?;
         self.inner.transport.send(message).await?;
-        tracing::debug!(email = email.kind(), language = language.code(), "email sent");
+        tracing::debug!(
+            email = email.kind(),
+            language = language.code(),
+            "email sent"
+        );
         Ok(())
     }
 

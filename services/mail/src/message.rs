@@ -48,7 +48,10 @@ pub(crate) fn compose(
         .subject(rendered.subject)
         .date(now)
         .message_id(Some(message_id))
-        .raw_header(HeaderValue::new(AUTO_SUBMITTED, "auto-generated".to_owned()))
+        .raw_header(HeaderValue::new(
+            AUTO_SUBMITTED,
+            "auto-generated".to_owned(),
+        ))
         .raw_header(HeaderValue::new(
             CONTENT_LANGUAGE,
             language.code().to_owned(),

@@ -42,15 +42,24 @@ impl Transport {
             source,
         };
         let builder: AsyncSmtpTransportBuilder = match settings.security {
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(invalid)?,
+            SmtpSecurity::Tls => {
+                AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(invalid)?
+            }
             SmtpSecurity::Starttls => {
                 AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(invalid)?
             }
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            SmtpSecurity::None => {
+                if !is_this_machine(host) {
+                    tracing::warn!(
+                        host,
+                        "mail.smtp.security is `none` for a server on another machine: emails \
+                         and the SMTP password cross the network unencrypted"
+                    );
+                }
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            }
         };
-        let mut builder = builder
-            .port(settings.port)
-            .timeout(Some(SMTP_TIMEOUT));
+        let mut builder = builder.port(settings.port).timeout(Some(SMTP_TIMEOUT));
         if !settings.username.is_empty() {
             builder = builder.credentials(Credentials::new(
                 settings.username.clone(),
@@ -109,6 +118,38 @@ impl Transport {
     pub(crate) async fn shutdown(&self) {
         if let Transport::Smtp(smtp) = self {
             smtp.shutdown().await;
+        }
+    }
+}
+
+/// Whether `host` names this machine (where an unencrypted SMTP connection is fine).
+fn is_this_machine(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_this_machine;
+
+    #[test]
+    fn this_machine_is_recognised() {
+        for host in [
+            "localhost",
+            "LocalHost",
+            "127.0.0.1",
+            "127.0.0.2",
+            "::1",
+            "[::1]",
+        ] {
+            assert!(is_this_machine(host), "{host}");
+        }
+        for host in ["smtp.example.org", "192.0.2.1", "localhost.example.org", ""] {
+            assert!(!is_this_machine(host), "{host}");
         }
     }
 }

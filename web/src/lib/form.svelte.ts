@@ -1,4 +1,5 @@
 /** Busy, error and success state of one form, so every form reports the same way. */
+import { untrack } from 'svelte';
 import { ApiError } from '../api';
 import { errorMessage } from '../i18n/i18n.svelte';
 
@@ -34,7 +35,8 @@ export class FormState {
 
   /** Runs an action, recording its failure; resolves to its result or undefined on failure. */
   async run<T>(action: () => Promise<T>): Promise<T | undefined> {
-    if (this.busy) return undefined;
+    // Reading `busy` must not make a caller's effect depend on it (it would run again when done).
+    if (untrack(() => this.busy)) return undefined;
     this.busy = true;
     this.reset();
     try {

@@ -140,7 +140,8 @@ pub(super) fn letter(email: &Email, instance: &str) -> Letter {
             hello(""),
             vec![
                 paragraph(format!(
-                    "{inviter} invites you to join the space “{space_name}” on {instance}."
+                    "{inviter} invites you to join the space “{space_name}” on {instance}. To \
+                     accept the invitation, open the link below:"
                 )),
                 action("Accept the invitation", link),
                 paragraph(format!(
@@ -168,7 +169,6 @@ fn hello(name: &str) -> String {
         name => format!("Hello {name},"),
     }
 }
-
 
 fn count(n: u64, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })

@@ -98,8 +98,8 @@ pub(super) fn letter(email: &Email, instance: &str) -> Letter {
             vec![
                 paragraph(format!(
                     "Quelqu’un (peut-être vous) a essayé de créer un compte sur {instance} avec \
-                     cette adresse e-mail, mais elle est déjà celle de votre compte. Si c’était \
-                     vous, il vous suffit de vous connecter\u{a0}:"
+                     cette adresse e-mail, alors qu’elle est déjà associée à votre compte. Si \
+                     c’était vous, il vous suffit de vous connecter\u{a0}:"
                 )),
                 action("Me connecter", login_link),
                 paragraph("Mot de passe oublié\u{202f}? Vous pouvez en choisir un nouveau\u{a0}:"),
@@ -151,7 +151,7 @@ pub(super) fn letter(email: &Email, instance: &str) -> Letter {
             vec![
                 paragraph(format!(
                     "{inviter} vous invite à rejoindre l’espace «\u{a0}{space_name}\u{a0}» sur \
-                     {instance}."
+                     {instance}. Pour accepter l’invitation, ouvrez le lien ci-dessous\u{a0}:"
                 )),
                 action("Accepter l’invitation", link),
                 paragraph(format!(
@@ -180,7 +180,6 @@ fn hello(name: &str) -> String {
         name => format!("Bonjour {name},"),
     }
 }
-
 
 /// French puts the singular on 0 and 1.
 fn count(n: u64, singular: &str, plural: &str) -> String {
