@@ -64,10 +64,10 @@ test('sign up, verify, log in, create a space, invite by link, join, log out', a
     // She creates a space; its handle is suggested from its name.
     await alice.getByTestId('create-space').click();
     await alice.getByTestId('space-name').fill('Club Photo Lyon');
-    assert.equal(await alice.getByTestId('space-handle').inputValue(), 'club-photo-lyon');
+    assert.equal(await alice.getByTestId('space-handle').inputValue(), 'club_photo_lyon');
     await alice.getByTestId('space-description').fill('Sorties photo le samedi.');
     await alice.getByTestId('new-space-submit').click();
-    await alice.waitForURL(`${server.url}/s/club-photo-lyon`);
+    await alice.waitForURL(`${server.url}/s/club_photo_lyon`);
     assert.equal(await alice.getByTestId('space-title').textContent(), 'Club Photo Lyon');
     const aliceRow = alice.locator('[data-testid="member"][data-username="alice"]');
     await aliceRow.waitFor();
@@ -101,7 +101,7 @@ test('sign up, verify, log in, create a space, invite by link, join, log out', a
     // After logging in he is back on the invitation, and accepts it.
     await bob.waitForURL(`${server.url}${new URL(invitationLink).pathname}`);
     await bob.getByTestId('accept-invitation').click();
-    await bob.waitForURL(`${server.url}/s/club-photo-lyon`);
+    await bob.waitForURL(`${server.url}/s/club_photo_lyon`);
     const bobRow = bob.locator('[data-testid="member"][data-username="bob"]');
     await bobRow.waitFor();
     assert.equal(await bobRow.getByTestId('member-role').textContent(), 'Member');

@@ -25,6 +25,8 @@ const publicUrl = (process.env.MAILLE_PUBLIC_URL ?? `http://${listen}`).replace(
 const distDir = process.env.MAILLE_WEB_DIST ?? fileURLToPath(new URL('../dist/', import.meta.url));
 const stateFile = join(dataDir, 'fake-state.json');
 
+/** Users and spaces share one namespace of handles. */
+const HANDLE = /^[a-z0-9][a-z0-9_]{1,29}$/;
 const now = () => Math.floor(Date.now() / 1000);
 const token = () => randomBytes(24).toString('base64url');
 const hash = (password) => createHash('sha256').update(password).digest('hex');
@@ -179,11 +181,11 @@ async function handleApi(req, url, body, res) {
       if (!invite && state.mode !== 'open') fail(403, 'invite_invalid');
     }
     const username = required('username');
-    if (!/^[a-z0-9_]{2,30}$/.test(username)) fail(422, 'validation_failed', 'bad username', { field: 'username' });
+    if (!HANDLE.test(username)) fail(422, 'validation_failed', 'bad username', { field: 'username' });
     const email = required('email').toLowerCase();
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) fail(422, 'validation_failed', 'bad email', { field: 'email' });
-    if ((body.password ?? '').length < 8) fail(422, 'validation_failed', 'password too short', { field: 'password' });
-    if (state.users.some((u) => u.username === username)) fail(409, 'username_taken');
+    if ((body.password ?? '').length < 12) fail(422, 'validation_failed', 'password too short', { field: 'password' });
+    if (state.users.some((u) => u.username === username) || state.spaces.some((s) => s.handle === username)) fail(409, 'username_taken');
     if (state.users.some((u) => u.email === email)) {
       sendMail(email, 'Maille account', `Someone tried to sign up with this address, which already has an account.\n`);
       return answer(201, { status: 'verification_sent' });
@@ -235,7 +237,7 @@ async function handleApi(req, url, body, res) {
   if (path === '/api/accounts/password-reset/confirm' && method === 'POST') {
     const t = state.tokens.find((x) => x.token === body.token && x.kind === 'reset');
     if (!t) fail(400, 'invalid_token');
-    if ((body.password ?? '').length < 8) fail(422, 'validation_failed', 'too short', { field: 'password' });
+    if ((body.password ?? '').length < 12) fail(422, 'validation_failed', 'too short', { field: 'password' });
     state.tokens = state.tokens.filter((x) => x !== t);
     state.users.find((x) => x.id === t.user).password = hash(body.password);
     state.sessions = state.sessions.filter((s) => s.user !== t.user);
@@ -271,7 +273,7 @@ async function handleApi(req, url, body, res) {
   if (path === '/api/accounts/me/password' && method === 'POST') {
     needUser();
     if (user.password !== hash(String(body.current_password ?? ''))) fail(401, 'invalid_credentials');
-    if ((body.new_password ?? '').length < 8) fail(422, 'validation_failed', 'too short', { field: 'new_password' });
+    if ((body.new_password ?? '').length < 12) fail(422, 'validation_failed', 'too short', { field: 'new_password' });
     user.password = hash(body.new_password);
     state.sessions = state.sessions.filter((s) => s.user !== user.id);
     const s = newSession(user);
@@ -341,9 +343,9 @@ async function handleApi(req, url, body, res) {
     needUser();
     if (method === 'GET') return answer(200, state.members.filter((x) => x.user === user.id).map((x) => spaceView(state, state.spaces.find((s) => s.handle === x.space), user)));
     const handle = required('handle');
-    if (!/^[a-z0-9-]{2,40}$/.test(handle)) fail(422, 'validation_failed', 'bad handle', { field: 'handle' });
+    if (!HANDLE.test(handle)) fail(422, 'validation_failed', 'bad handle', { field: 'handle' });
     const display_name = required('display_name');
-    if (state.spaces.some((s) => s.handle === handle)) fail(409, 'handle_taken');
+    if (state.spaces.some((s) => s.handle === handle) || state.users.some((u) => u.username === handle)) fail(409, 'handle_taken');
     const space = { handle, display_name, description: body.description ?? '', created_at: now() };
     state.spaces.push(space);
     state.members.push({ space: handle, user: user.id, role: 'owner', joined_at: now() });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, api, getCsrfToken, request, setCsrfToken } from './api';
+import { ApiError, api, getCsrfToken, onSessionExpired, request, setCsrfToken } from './api';
 
 type Call = { url: string; init: RequestInit };
 
@@ -181,6 +181,20 @@ describe('api client', () => {
       '/api/spaces/a%2Fb/members',
       '/api/invitations/t%3Fk/accept',
     ]);
+  });
+
+  it('reports an ended session to the registered handler', async () => {
+    const expired = vi.fn();
+    onSessionExpired(expired);
+    mockFetch(
+      jsonResponse(401, { code: 'invalid_credentials', message: 'wrong password' }),
+      jsonResponse(401, { code: 'not_authenticated', message: 'log in' }),
+    );
+    await api.changePassword('wrong', 'new password here').catch(() => undefined);
+    expect(expired).not.toHaveBeenCalled();
+    await api.sessions().catch(() => undefined);
+    expect(expired).toHaveBeenCalledTimes(1);
+    onSessionExpired(null);
   });
 
   it('downloads the export as a blob', async () => {

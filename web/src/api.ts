@@ -147,6 +147,13 @@ export function getCsrfToken(): string | null {
   return csrfToken;
 }
 
+let sessionExpired: (() => void) | null = null;
+
+/** Registers what to do when the server says the session is gone (`401 not_authenticated`). */
+export function onSessionExpired(handler: (() => void) | null): void {
+  sessionExpired = handler;
+}
+
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 async function send(method: Method, path: string, body: unknown): Promise<Response> {
@@ -214,7 +221,11 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
     response = await send(method, path, body);
   }
   if (!response.ok) {
-    throw await toError(response);
+    const error = await toError(response);
+    if (error.status === 401 && error.code === 'not_authenticated') {
+      sessionExpired?.();
+    }
+    throw error;
   }
   return decode<T>(response);
 }

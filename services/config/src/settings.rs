@@ -209,6 +209,10 @@ pub struct HttpSettings {
     pub shutdown_timeout_seconds: u64,
     /// Number of worker threads serving HTTP; 0 means one per CPU core.
     pub workers: usize,
+    /// Addresses (CIDR) allowed to read `/metrics`; others get 404. Loopback by default, so
+    /// that a Prometheus on the same machine can scrape it and nobody else can.
+    #[schemars(with = "Vec<String>")]
+    pub metrics_allowed: Vec<IpNet>,
 }
 
 impl Default for HttpSettings {
@@ -218,6 +222,10 @@ impl Default for HttpSettings {
             max_body_bytes: 64 * 1024,
             shutdown_timeout_seconds: 30,
             workers: 0,
+            metrics_allowed: ["127.0.0.0/8", "::1/128"]
+                .iter()
+                .filter_map(|n| n.parse().ok())
+                .collect(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! errors, security headers, the Origin check against cross-site requests, client addresses
 //! behind trusted proxies, request logs and Prometheus metrics.
 
+mod app;
 mod client;
 mod error;
 mod extractors;
@@ -9,6 +10,7 @@ mod headers;
 mod metrics;
 mod origin;
 
+pub use app::{api_not_found, app, Conventions};
 pub use client::{truncate_address, ClientAddress, TrustedProxies};
 pub use error::{ApiError, ErrorBody};
 pub use extractors::{json_config, path_config, query_config};

@@ -1,1 +1,8 @@
-fn main() {}
+//! `maille`: parse the command line and hand over to the library.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = maille::cli::Cli::parse();
+    maille::cli::run(cli)
+}

@@ -16,6 +16,7 @@ export const en = {
   'nav.language': 'Language',
 
   'footer.text': '{name} runs Maille, free software under the AGPL-3.0-or-later licence.',
+  'footer.plain': 'Maille is free software under the AGPL-3.0-or-later licence.',
   'footer.version': 'version {version}',
 
   'common.loading': 'Loading…',
@@ -56,11 +57,13 @@ export const en = {
   'field.max_uses': 'Maximum number of uses',
   'field.expires_in_days': 'Valid for (days)',
 
-  'password.hint': 'Choose a long password that you use nowhere else; a few unrelated words work well.',
+  'password.hint': 'At least 12 characters. Choose a password you use nowhere else: a few unrelated words work well.',
 
   'home.welcome.title': 'Work together, on a host you trust',
   'home.welcome.lead':
     '{name} runs Maille: write documents together in real time, meet in video rooms, and work with people on other hosts. Everything stays with your host, with no advertising and no tracking.',
+  'home.welcome.lead_plain':
+    'With Maille, write documents together in real time, meet in video rooms, and work with people on other hosts. Everything stays with your host, with no advertising and no tracking.',
   'home.feature.pads.title': 'Pads',
   'home.feature.pads.text': 'Write minutes, plans and articles together, and see who wrote what.',
   'home.feature.rooms.title': 'Video rooms',
@@ -91,7 +94,7 @@ export const en = {
   'signup.closed': 'This host is not accepting new accounts at the moment. If you know someone here, ask them for an invitation.',
   'signup.mode.invite': 'Joining this host needs an invitation code. You will find it in the link you were sent.',
   'signup.mode.approval': 'An administrator reviews every new account. Tell them a few words about why you want to join.',
-  'signup.username_hint': 'Your public name on this host, for example “camille”. It cannot be changed later.',
+  'signup.username_hint': '2 to 30 characters: lowercase letters a–z, digits and “_”, for example “camille_d”. It is public and cannot be changed later.',
   'signup.reason_hint': 'For example: “I am a member of the photo club.”',
   'signup.done.title': 'Check your email',
   'signup.done.text': 'We sent a message to {email}. Open the link it contains to confirm your address, then log in.',
@@ -146,7 +149,7 @@ export const en = {
 
   'new_space.title': 'Create a space',
   'new_space.intro': 'A space gathers people who work together: an association, a class, a team.',
-  'new_space.handle_hint': 'Used in the address of the space: lowercase letters, digits and hyphens. It cannot be changed later.',
+  'new_space.handle_hint': 'Used in the address of the space: 2 to 30 characters, lowercase letters a–z, digits and “_”. It cannot be changed later.',
   'new_space.submit': 'Create the space',
 
   'space.member_count.one': '{count} member',
@@ -230,7 +233,8 @@ export const en = {
   'admin.users.status.disabled': 'Disabled',
   'admin.users.status.admins': 'Administrators',
   'admin.users.empty': 'No users match.',
-  'admin.users.count': '{total} users found',
+  'admin.users.count.one': '{count} user found',
+  'admin.users.count.other': '{count} users found',
   'admin.users.flag.admin': 'Administrator',
   'admin.users.flag.unverified': 'Email not confirmed',
   'admin.users.flag.pending': 'Waiting for approval',
@@ -263,13 +267,15 @@ export const en = {
 
   'error.validation_failed': 'Some information is not valid. Please check the form.',
   'error.validation_failed.field': 'Please check this field: {field}.',
-  'error.validation_failed.username': 'This username is not valid. Use lowercase letters, digits and “_”.',
+  'error.validation_failed.username': 'This username is not valid: use 2 to 30 characters among lowercase letters a–z, digits and “_”, starting with a letter or a digit.',
   'error.validation_failed.email': 'This email address is not valid.',
-  'error.validation_failed.password': 'This password is too weak. Choose a longer one.',
-  'error.validation_failed.new_password': 'This password is too weak. Choose a longer one.',
-  'error.validation_failed.handle': 'This handle is not valid. Use lowercase letters, digits and hyphens.',
+  'error.validation_failed.password': 'This password cannot be used: choose one of 12 to 128 characters that is not too common and is not your name or address.',
+  'error.validation_failed.new_password': 'This password cannot be used: choose one of 12 to 128 characters that is not too common and is not your name or address.',
+  'error.validation_failed.display_name': 'The display name must have 1 to 100 characters.',
+  'error.validation_failed.handle': 'This handle is not valid: use 2 to 30 characters among lowercase letters a–z, digits and “_”, starting with a letter or a digit.',
   'error.validation_failed.new_email': 'This email address is not valid.',
   'error.username_taken': 'This username is already taken. Please choose another.',
+  'error.email_taken': 'This email address is already used by another account.',
   'error.handle_taken': 'This handle is already used by another space. Please choose another.',
   'error.registration_closed': 'This host is not accepting new accounts.',
   'error.invite_required': 'An invitation code is needed to sign up here.',
@@ -292,6 +298,8 @@ export const en = {
   'error.bad_request': 'The request was not understood. Reload the page and try again.',
   'error.network_error': 'The server cannot be reached. Check your connection and try again.',
   'error.server': 'Something went wrong on the server. Please try again later.',
+  'error.internal_error': 'Something went wrong on the server. Please try again later.',
+  'error.unavailable': 'The service is unavailable for a moment. Please try again shortly.',
   'error.service_unavailable': 'The service is unavailable for a moment. Please try again later.',
   'error.passwords_differ': 'The two new passwords are different.',
   'error.unexpected': 'Something unexpected happened. Please try again.',

@@ -17,6 +17,7 @@ export const fr: Record<MessageKey, string> = {
   'nav.language': 'Langue',
 
   'footer.text': '{name} utilise Maille, un logiciel libre sous licence AGPL-3.0-or-later.',
+  'footer.plain': 'Maille est un logiciel libre sous licence AGPL-3.0-or-later.',
   'footer.version': 'version {version}',
 
   'common.loading': 'Chargement…',
@@ -57,11 +58,13 @@ export const fr: Record<MessageKey, string> = {
   'field.max_uses': 'Nombre maximal d’utilisations',
   'field.expires_in_days': 'Valable pendant (jours)',
 
-  'password.hint': 'Choisissez un mot de passe long que vous n’utilisez nulle part ailleurs ; quelques mots sans rapport entre eux font l’affaire.',
+  'password.hint': 'Au moins 12 caractères. Choisissez un mot de passe que vous n’utilisez nulle part ailleurs : quelques mots sans rapport entre eux font l’affaire.',
 
   'home.welcome.title': 'Travailler ensemble, chez un hébergeur de confiance',
   'home.welcome.lead':
     '{name} utilise Maille : écrivez des documents à plusieurs en temps réel, réunissez-vous en visio et travaillez avec des personnes d’autres hébergeurs. Tout reste chez votre hébergeur, sans publicité ni pistage.',
+  'home.welcome.lead_plain':
+    'Avec Maille, écrivez des documents à plusieurs en temps réel, réunissez-vous en visio et travaillez avec des personnes d’autres hébergeurs. Tout reste chez votre hébergeur, sans publicité ni pistage.',
   'home.feature.pads.title': 'Pads',
   'home.feature.pads.text': 'Rédigez à plusieurs comptes rendus, projets et articles, et voyez qui a écrit quoi.',
   'home.feature.rooms.title': 'Salles de visio',
@@ -92,7 +95,7 @@ export const fr: Record<MessageKey, string> = {
   'signup.closed': 'Cet hébergeur n’accepte pas de nouveaux comptes pour le moment. Si vous connaissez quelqu’un ici, demandez-lui une invitation.',
   'signup.mode.invite': 'Pour rejoindre cet hébergeur, il faut un code d’invitation. Vous le trouverez dans le lien que l’on vous a envoyé.',
   'signup.mode.approval': 'Une personne de l’équipe d’administration examine chaque nouveau compte. Expliquez-lui en quelques mots pourquoi vous souhaitez nous rejoindre.',
-  'signup.username_hint': 'Votre nom public sur cet hébergeur, par exemple « camille ». Il ne pourra pas être changé.',
+  'signup.username_hint': '2 à 30 caractères : lettres minuscules a–z, chiffres et « _ », par exemple « camille_d ». Il est public et ne pourra pas être changé.',
   'signup.reason_hint': 'Par exemple : « Je suis membre du club photo. »',
   'signup.done.title': 'Consultez vos courriels',
   'signup.done.text': 'Nous avons envoyé un message à {email}. Ouvrez le lien qu’il contient pour confirmer votre adresse, puis connectez-vous.',
@@ -147,7 +150,7 @@ export const fr: Record<MessageKey, string> = {
 
   'new_space.title': 'Créer un espace',
   'new_space.intro': 'Un espace rassemble des personnes qui travaillent ensemble : une association, une classe, une équipe.',
-  'new_space.handle_hint': 'Utilisé dans l’adresse de l’espace : lettres minuscules, chiffres et tirets. Il ne pourra pas être changé.',
+  'new_space.handle_hint': 'Utilisé dans l’adresse de l’espace : 2 à 30 caractères, lettres minuscules a–z, chiffres et « _ ». Il ne pourra pas être changé.',
   'new_space.submit': 'Créer l’espace',
 
   'space.member_count.one': '{count} membre',
@@ -231,7 +234,8 @@ export const fr: Record<MessageKey, string> = {
   'admin.users.status.disabled': 'Désactivés',
   'admin.users.status.admins': 'Administrateur·ices',
   'admin.users.empty': 'Aucun compte ne correspond.',
-  'admin.users.count': '{total} comptes trouvés',
+  'admin.users.count.one': '{count} compte trouvé',
+  'admin.users.count.other': '{count} comptes trouvés',
   'admin.users.flag.admin': 'Administrateur·ice',
   'admin.users.flag.unverified': 'Adresse non confirmée',
   'admin.users.flag.pending': 'En attente de validation',
@@ -264,13 +268,15 @@ export const fr: Record<MessageKey, string> = {
 
   'error.validation_failed': 'Certaines informations ne sont pas valables. Vérifiez le formulaire.',
   'error.validation_failed.field': 'Vérifiez ce champ : {field}.',
-  'error.validation_failed.username': 'Ce nom d’utilisateur n’est pas valable. Utilisez des lettres minuscules, des chiffres et « _ ».',
+  'error.validation_failed.username': 'Ce nom d’utilisateur n’est pas valable : utilisez 2 à 30 caractères parmi les lettres minuscules a–z, les chiffres et « _ », en commençant par une lettre ou un chiffre.',
   'error.validation_failed.email': 'Cette adresse e-mail n’est pas valable.',
-  'error.validation_failed.password': 'Ce mot de passe est trop faible. Choisissez-en un plus long.',
-  'error.validation_failed.new_password': 'Ce mot de passe est trop faible. Choisissez-en un plus long.',
-  'error.validation_failed.handle': 'Cet identifiant n’est pas valable. Utilisez des lettres minuscules, des chiffres et des tirets.',
+  'error.validation_failed.password': 'Ce mot de passe ne convient pas : choisissez-en un de 12 à 128 caractères, pas trop courant, qui ne soit ni votre nom ni votre adresse.',
+  'error.validation_failed.new_password': 'Ce mot de passe ne convient pas : choisissez-en un de 12 à 128 caractères, pas trop courant, qui ne soit ni votre nom ni votre adresse.',
+  'error.validation_failed.display_name': 'Le nom affiché doit compter de 1 à 100 caractères.',
+  'error.validation_failed.handle': 'Cet identifiant n’est pas valable : utilisez 2 à 30 caractères parmi les lettres minuscules a–z, les chiffres et « _ », en commençant par une lettre ou un chiffre.',
   'error.validation_failed.new_email': 'Cette adresse e-mail n’est pas valable.',
   'error.username_taken': 'Ce nom d’utilisateur est déjà pris. Choisissez-en un autre.',
+  'error.email_taken': 'Cette adresse e-mail est déjà utilisée par un autre compte.',
   'error.handle_taken': 'Cet identifiant est déjà utilisé par un autre espace. Choisissez-en un autre.',
   'error.registration_closed': 'Cet hébergeur n’accepte pas de nouveaux comptes.',
   'error.invite_required': 'Il faut un code d’invitation pour s’inscrire ici.',
@@ -293,6 +299,8 @@ export const fr: Record<MessageKey, string> = {
   'error.bad_request': 'La demande n’a pas été comprise. Rechargez la page et réessayez.',
   'error.network_error': 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',
   'error.server': 'Une erreur s’est produite sur le serveur. Réessayez plus tard.',
+  'error.internal_error': 'Une erreur s’est produite sur le serveur. Réessayez plus tard.',
+  'error.unavailable': 'Le service est momentanément indisponible. Réessayez dans un instant.',
   'error.service_unavailable': 'Le service est momentanément indisponible. Réessayez plus tard.',
   'error.passwords_differ': 'Les deux nouveaux mots de passe sont différents.',
   'error.unexpected': 'Un problème inattendu est survenu. Réessayez.',

@@ -17,7 +17,7 @@ describe('matchRoute', () => {
   });
 
   it('extracts space handles and invitation tokens', () => {
-    expect(matchRoute('/s/club-photo')).toEqual({ name: 'space', handle: 'club-photo' });
+    expect(matchRoute('/s/club_photo')).toEqual({ name: 'space', handle: 'club_photo' });
     expect(matchRoute('/join/abc_DEF-123')).toEqual({ name: 'join', token: 'abc_DEF-123' });
     expect(matchRoute('/s/caf%C3%A9')).toEqual({ name: 'space', handle: 'café' });
   });
@@ -41,7 +41,9 @@ describe('safeNext', () => {
 
 describe('suggestHandle', () => {
   it('turns a name into a handle', () => {
-    expect(suggestHandle('Club Photo de Lyon')).toBe('club-photo-de-lyon');
-    expect(suggestHandle('  Écoles & Mairies !')).toBe('ecoles-mairies');
+    expect(suggestHandle('Club Photo de Lyon')).toBe('club_photo_de_lyon');
+    expect(suggestHandle('  Écoles & Mairies !')).toBe('ecoles_mairies');
+    expect(suggestHandle('Association des jardins partagés du quartier')).toBe('association_des_jardins_partag');
+    expect(suggestHandle('_x_')).toBe('x');
   });
 });

@@ -64,14 +64,17 @@ export function safeNext(next: string | null | undefined): string | null {
   return next;
 }
 
-/** Suggests a space handle from its name: lowercase ASCII letters, digits and hyphens. */
+/**
+ * Suggests a space handle from its name. Handles (of users and spaces alike) are 2 to 30
+ * characters among a-z, 0-9 and `_`, starting with a letter or a digit.
+ */
 export function suggestHandle(name: string): string {
   return name
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
-    .replace(/-+$/g, '');
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 30)
+    .replace(/_+$/g, '');
 }

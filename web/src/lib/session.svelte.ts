@@ -1,5 +1,5 @@
 /** Who is logged in, and what this instance is, as reactive state shared by every page. */
-import { api, ApiError, setCsrfToken, type Instance, type Me, type Session } from '../api';
+import { api, ApiError, onSessionExpired, setCsrfToken, type Instance, type Me, type Session } from '../api';
 import { initLanguage, setLanguage } from '../i18n/i18n.svelte';
 
 const state = $state<{ me: Me | null; loaded: boolean; instance: Instance | null; notice: string; noticePath: string }>({
@@ -44,6 +44,10 @@ export function dismissNotice(): void {
 
 /** Loads the instance description and the current session when the app starts. */
 export async function loadSession(): Promise<void> {
+  // A session that ends on the server (revoked elsewhere, expired) ends here too.
+  onSessionExpired(() => {
+    if (state.me) clearSession();
+  });
   const [instance, current] = await Promise.allSettled([api.instance(), api.session()]);
   if (instance.status === 'fulfilled') {
     state.instance = instance.value;

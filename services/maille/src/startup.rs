@@ -1,0 +1,271 @@
+//! Building and running the server: every service in one process by default, or the ones
+//! named with `--only`. Shutdown on SIGTERM or SIGINT stops accepting, lets requests in flight
+//! finish, waits for background work (emails), and returns.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, HttpServer};
+use anyhow::Context as _;
+use maille_accounts::{Accounts, AccountsMetrics};
+use maille_config::Settings;
+use maille_database::Database;
+use maille_http::{Conventions, Metrics};
+use maille_mail::Mailer;
+use maille_spaces::{Spaces, SpacesMetrics};
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::health::{self, Probe};
+use crate::web_assets;
+
+/// A service that a process can mount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// Accounts, sessions, administration.
+    Accounts,
+    /// Spaces and their members.
+    Spaces,
+    /// The web front end's files.
+    Web,
+}
+
+impl Service {
+    /// Every service, in mounting order.
+    pub const ALL: [Service; 3] = [Service::Accounts, Service::Spaces, Service::Web];
+
+    /// Its name on the command line and in `/healthz`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Accounts => "accounts",
+            Service::Spaces => "spaces",
+            Service::Web => "web",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(name: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|s| s.name() == name.trim())
+    }
+
+    /// Whether it cannot work without the database.
+    pub fn needs_database(self) -> bool {
+        !matches!(self, Service::Web)
+    }
+}
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    let url = settings.effective_database_url().expose_secret().to_owned();
+    let pool_settings = settings.database.clone();
+    let db = tokio::task::spawn_blocking(move || Database::connect(&url, &pool_settings))
+        .await
+        .context("database task")?
+        .context("the database is unreachable (check database_url / MAILLE_DATABASE_URL)")?;
+    let applied = db.migrate().await.context("database migrations failed")?;
+    for name in &applied {
+        tracing::info!(migration = %name, "migration applied");
+    }
+    Ok(db)
+}
+
+/// The services' objects, built once per process (all of them, even those not mounted: an
+/// accounts process must still export and delete the data of the others).
+#[derive(Clone)]
+pub struct Services {
+    /// Accounts.
+    pub accounts: Accounts,
+    /// Spaces.
+    pub spaces: Spaces,
+}
+
+impl Services {
+    /// Builds them over `db`.
+    pub fn new(db: Database, mailer: Mailer, settings: Arc<Settings>, tasks: TaskTracker) -> Services {
+        let accounts = Accounts::new(db, mailer, settings, tasks);
+        let spaces = Spaces::new(accounts.clone());
+        spaces.register_personal_data(&accounts);
+        Services { accounts, spaces }
+    }
+}
+
+fn openapi_document(services: &[Service]) -> String {
+    let mut doc = utoipa::openapi::OpenApiBuilder::new()
+        .info(
+            utoipa::openapi::InfoBuilder::new()
+                .title("Maille")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("The HTTP API of a Maille instance. Errors are {\"code\", \"message\"}."))
+                .license(Some(utoipa::openapi::License::new("AGPL-3.0-or-later")))
+                .build(),
+        )
+        .build();
+    for service in services {
+        match service {
+            Service::Accounts => doc.merge(Accounts::openapi()),
+            Service::Spaces => doc.merge(Spaces::openapi()),
+            Service::Web => {}
+        }
+    }
+    doc.to_json().unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// A server, bound and ready to run.
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    cancel: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Application {
+    /// Opens the database, builds the services and binds the listener (port 0 picks a free
+    /// port: see [`Application::port`]).
+    pub async fn build(settings: Settings, mounted: &[Service]) -> anyhow::Result<Application> {
+        let settings = Arc::new(settings);
+        let db = open_database(&settings).await?;
+        let mailer = Mailer::new(&settings.mail, &settings.outbox_dir(), &settings.instance_name)
+            .context("mail settings")?;
+        let tasks = TaskTracker::new();
+        let cancel = CancellationToken::new();
+        let services = Services::new(db.clone(), mailer.clone(), settings.clone(), tasks.clone());
+
+        // An unreachable SMTP server is reported, not fatal: everything else works.
+        {
+            let mailer = mailer.clone();
+            tasks.spawn(async move {
+                if let Err(error) = mailer.check().await {
+                    tracing::warn!(%error, "the SMTP server does not answer; emails will fail until it does");
+                }
+            });
+        }
+
+        let metrics = Metrics::new();
+        let probe = Probe {
+            db: db.clone(),
+            services: mounted.to_vec(),
+            metrics: metrics.clone(),
+            accounts: mounted.contains(&Service::Accounts).then(|| services.accounts.clone()),
+            accounts_metrics: AccountsMetrics::default(),
+            spaces: mounted.contains(&Service::Spaces).then(|| services.spaces.clone()),
+            spaces_metrics: SpacesMetrics::default(),
+            pool_connections: Default::default(),
+            pool_idle: Default::default(),
+            metrics_allowed: Arc::new(settings.http.metrics_allowed.clone()),
+            openapi: Arc::new(openapi_document(mounted)),
+        };
+        probe.register();
+
+        // Housekeeping: expired sessions and tokens, every ten minutes, until shutdown.
+        {
+            let accounts = services.accounts.clone();
+            let cancel = cancel.clone();
+            tasks.spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(600));
+                loop {
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = every.tick() => {
+                            if let Err(error) = accounts.maintenance().await {
+                                tracing::warn!(%error, "accounts housekeeping failed");
+                            }
+                        }
+                    }
+                }
+            });
+        }
+
+        let conventions = Conventions::new(&settings, metrics);
+        let mounted_list: Vec<Service> = mounted.to_vec();
+        let serve_web = mounted.contains(&Service::Web);
+        if serve_web && !web_assets::available() {
+            tracing::warn!("the web front end is not built; run `make web`");
+        }
+        let listener = std::net::TcpListener::bind(settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let app_services = services.clone();
+        let mut server = HttpServer::new(move || {
+            let services = app_services.clone();
+            let probe = probe.clone();
+            let mounted = mounted_list.clone();
+            let app = maille_http::app(&conventions, move |cfg| {
+                cfg.app_data(web::Data::new(probe));
+                health::routes(cfg);
+                for service in &mounted {
+                    match service {
+                        Service::Accounts => services.accounts.configure(cfg),
+                        Service::Spaces => services.spaces.configure(cfg),
+                        Service::Web => web_assets::routes(cfg),
+                    }
+                }
+            });
+            if serve_web {
+                app.default_service(web::to(web_assets::serve))
+            } else {
+                app.default_service(web::to(maille_http::api_not_found))
+            }
+        })
+        .disable_signals()
+        .shutdown_timeout(settings.http.shutdown_timeout_seconds);
+        if settings.http.workers > 0 {
+            server = server.workers(settings.http.workers);
+        }
+        let server = server.listen(listener)?.run();
+        tracing::info!(
+            address = %settings.listen,
+            public_url = %settings.public_origin(),
+            database = db.backend().name(),
+            services = ?mounted.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "Maille is listening"
+        );
+        Ok(Application { port, server, cancel, tasks })
+    }
+
+    /// The port bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let signals = tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping: finishing requests in flight");
+            handle.stop(true).await;
+        });
+        let result = self.server.await;
+        signals.abort();
+        self.cancel.cancel();
+        self.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(30), self.tasks.wait()).await.is_err() {
+            tracing::warn!("background work did not finish within 30 s");
+        }
+        tracing::info!("stopped");
+        result.map_err(Into::into)
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::error!(%error, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
