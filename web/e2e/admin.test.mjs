@@ -10,7 +10,7 @@ let failed = false;
 before(async () => {
   server = await startMaille({ name: 'admin' });
   browser = await launchBrowser();
-  await server.createUser({ username: 'root', email: 'root@example.org', password: 'admin passphrase here', admin: true });
+  await server.createUser({ username: 'gerard', email: 'gerard@example.org', password: 'admin passphrase here', admin: true });
   await server.createUser({ username: 'dana', email: 'dana@example.org', password: 'dana passphrase here' });
 });
 
@@ -32,7 +32,7 @@ test('an admin switches registration to invitations and hands out a sign-up link
     const context = await browser.newContext({ locale: 'en-GB' });
     const page = track(await context.newPage());
     const watch = watchPage(page, server.url);
-    await logIn(page, 'root', 'admin passphrase here');
+    await logIn(page, 'gerard', 'admin passphrase here');
 
     await page.getByTestId('nav-admin').click();
     await page.waitForURL(`${server.url}/admin`);

@@ -444,7 +444,8 @@ function serveStatic(url, res) {
     'Content-Type': types[extname(file)] ?? 'application/octet-stream',
     'Content-Security-Policy': CSP,
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'same-origin',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
   });
   res.end(readFileSync(file));
 }

@@ -4,10 +4,11 @@
  * through playwright-core (no browser is ever downloaded).
  */
 import { spawn, execFile } from 'node:child_process';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -24,6 +25,14 @@ export const MAILLE_BIN =
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
+/** The headers the server sends with every page, for the static servers of these tests. */
+export const PAGE_HEADERS = {
+  'Content-Security-Policy': CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A TCP port that was free a moment ago on the loopback interface. */
@@ -37,6 +46,40 @@ export function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+/**
+ * With MAILLE_E2E_SERVE_DIST=1, the browser talks to this proxy instead of the binary: it
+ * serves web/dist from disk (with the production CSP) and forwards /api/ and /healthz to the
+ * server. For a binary built without the current front end; the server's own page serving
+ * is then not under test.
+ */
+async function startDistProxy(port, backendPort) {
+  const dist = join(WEB_DIR, 'dist');
+  const server = createHttpServer((req, res) => {
+    const path = new URL(req.url, 'http://localhost').pathname;
+    if (path.startsWith('/api/') || path === '/healthz') {
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.writeHead(502).end());
+      req.pipe(upstream);
+      return;
+    }
+    const relative = normalize(decodeURIComponent(path)).replace(/^(\.\.[/\\])+/, '');
+    let file = join(dist, relative);
+    if (!extname(file) || !existsSync(file)) file = join(dist, 'index.html');
+    res.writeHead(200, { ...PAGE_HEADERS, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
 }
 
 /** The command line for the server binary (a .mjs stand-in runs under node). */
@@ -57,10 +100,16 @@ export async function startMaille({ name = 'maille' } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'maille-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const serverPort = process.env.MAILLE_E2E_SERVE_DIST === '1' ? await freePort() : port;
+  const proxy = serverPort === port ? null : await startDistProxy(port, serverPort);
+  // The server refuses unknown MAILLE_* variables: keep this harness's own settings from it.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => key !== 'MAILLE_BIN' && !key.startsWith('MAILLE_E2E_')),
+  );
   const env = {
-    ...process.env,
+    ...inherited,
     MAILLE_DATA_DIR: dataDir,
-    MAILLE_LISTEN: `127.0.0.1:${port}`,
+    MAILLE_LISTEN: `127.0.0.1:${serverPort}`,
     MAILLE_PUBLIC_URL: url,
     RUST_LOG: process.env.RUST_LOG ?? 'info',
   };
@@ -73,21 +122,27 @@ export async function startMaille({ name = 'maille' } = {}) {
   child.on('exit', (code, signal) => (exited = { code, signal }));
 
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (exited) {
-      throw new Error(`maille serve exited early (${JSON.stringify(exited)}):\n${log}`);
+  try {
+    for (;;) {
+      if (exited) {
+        throw new Error(`maille serve exited early (${JSON.stringify(exited)}):\n${log}`);
+      }
+      try {
+        const response = await fetch(`${url}/healthz`);
+        if (response.status === 200) break;
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`maille serve did not answer /healthz within 60 s:\n${log}`);
+      }
+      await sleep(200);
     }
-    try {
-      const response = await fetch(`${url}/healthz`);
-      if (response.status === 200) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`maille serve did not answer /healthz within 60 s:\n${log}`);
-    }
-    await sleep(200);
+  } catch (error) {
+    proxy?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
   }
 
   const seenEmails = new Set();
@@ -144,6 +199,10 @@ export async function startMaille({ name = 'maille' } = {}) {
     },
 
     async stop({ keep = false } = {}) {
+      if (proxy) {
+        proxy.closeAllConnections();
+        await new Promise((resolve) => proxy.close(resolve));
+      }
       if (!exited) {
         child.kill('SIGTERM');
         const killAt = Date.now() + 10_000;

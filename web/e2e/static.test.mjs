@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
-import { CSP, WEB_DIR, freePort, launchBrowser, overflowsHorizontally, watchPage, withScreenshots } from './harness.mjs';
+import { PAGE_HEADERS, WEB_DIR, freePort, launchBrowser, overflowsHorizontally, watchPage, withScreenshots } from './harness.mjs';
 
 const DIST = join(WEB_DIR, 'dist');
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
@@ -27,7 +27,7 @@ before(async () => {
     const relative = normalize(decodeURIComponent(path)).replace(/^(\.\.[/\\])+/, '');
     let file = join(DIST, relative);
     if (!extname(file) || !existsSync(file)) file = join(DIST, 'index.html');
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': CSP });
+    res.writeHead(200, { ...PAGE_HEADERS, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
     res.end(readFileSync(file));
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -151,7 +151,12 @@ pub enum AdminAction {
 }
 
 /// Applies `action` to the account `id`; refuses to disable or demote the last active admin.
-pub(crate) async fn apply(accounts: &Accounts, id: UserId, action: AdminAction) -> Result<UserRow> {
+pub(crate) async fn apply(
+    accounts: &Accounts,
+    by: Option<UserId>,
+    id: UserId,
+    action: AdminAction,
+) -> Result<UserRow> {
     let now = maille_database::now();
     let row = accounts
         .database()
@@ -217,7 +222,10 @@ pub(crate) async fn apply(accounts: &Accounts, id: UserId, action: AdminAction) 
             },
         );
     }
-    tracing::info!(user = %id, ?action, "admin action");
+    match by {
+        Some(admin) => tracing::info!(%admin, user = %id, ?action, "admin action"),
+        None => tracing::info!(user = %id, ?action, "admin action from the command line"),
+    }
     Ok(after)
 }
 
@@ -242,10 +250,16 @@ fn parse_id(raw: &str) -> Result<UserId> {
 #[post("/api/admin/users/{id}/approve")]
 pub async fn approve(
     accounts: web::Data<Accounts>,
-    _admin: AdminUser,
+    admin: AdminUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let row = apply(&accounts, parse_id(&id)?, AdminAction::Approve).await?;
+    let row = apply(
+        &accounts,
+        Some(admin.0.id),
+        parse_id(&id)?,
+        AdminAction::Approve,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
 }
 
@@ -255,10 +269,16 @@ pub async fn approve(
 #[post("/api/admin/users/{id}/disable")]
 pub async fn disable(
     accounts: web::Data<Accounts>,
-    _admin: AdminUser,
+    admin: AdminUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let row = apply(&accounts, parse_id(&id)?, AdminAction::Disable).await?;
+    let row = apply(
+        &accounts,
+        Some(admin.0.id),
+        parse_id(&id)?,
+        AdminAction::Disable,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
 }
 
@@ -268,10 +288,16 @@ pub async fn disable(
 #[post("/api/admin/users/{id}/enable")]
 pub async fn enable(
     accounts: web::Data<Accounts>,
-    _admin: AdminUser,
+    admin: AdminUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let row = apply(&accounts, parse_id(&id)?, AdminAction::Enable).await?;
+    let row = apply(
+        &accounts,
+        Some(admin.0.id),
+        parse_id(&id)?,
+        AdminAction::Enable,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
 }
 
@@ -281,10 +307,16 @@ pub async fn enable(
 #[post("/api/admin/users/{id}/promote")]
 pub async fn promote(
     accounts: web::Data<Accounts>,
-    _admin: AdminUser,
+    admin: AdminUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let row = apply(&accounts, parse_id(&id)?, AdminAction::Promote).await?;
+    let row = apply(
+        &accounts,
+        Some(admin.0.id),
+        parse_id(&id)?,
+        AdminAction::Promote,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
 }
 
@@ -294,10 +326,16 @@ pub async fn promote(
 #[post("/api/admin/users/{id}/demote")]
 pub async fn demote(
     accounts: web::Data<Accounts>,
-    _admin: AdminUser,
+    admin: AdminUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let row = apply(&accounts, parse_id(&id)?, AdminAction::Demote).await?;
+    let row = apply(
+        &accounts,
+        Some(admin.0.id),
+        parse_id(&id)?,
+        AdminAction::Demote,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
 }
 

@@ -109,7 +109,7 @@ pub async fn reset_password(
 /// Makes `username` an admin.
 pub async fn promote(accounts: &Accounts, username: &str) -> Result<()> {
     let id = id_of(accounts.database(), username).await?;
-    admin::apply(accounts, id, AdminAction::Promote)
+    admin::apply(accounts, None, id, AdminAction::Promote)
         .await
         .map(|_| ())
 }
@@ -122,5 +122,5 @@ pub async fn set_disabled(accounts: &Accounts, username: &str, disabled: bool) -
     } else {
         AdminAction::Enable
     };
-    admin::apply(accounts, id, action).await.map(|_| ())
+    admin::apply(accounts, None, id, action).await.map(|_| ())
 }

@@ -59,9 +59,9 @@ pub enum AccountsError {
         /// What is wrong.
         message: String,
     },
-    /// The account cannot be deleted while it is the sole owner of these spaces.
-    #[error("hand over or delete these first: {0}")]
-    SoleOwner(String),
+    /// The account cannot be deleted while it is the sole owner of these.
+    #[error("hand over or delete these first: {}", .0.iter().map(|b| format!("{} {}", b.kind, b.name)).collect::<Vec<_>>().join(", "))]
+    SoleOwner(Vec<crate::DeletionBlocker>),
     /// Too many attempts.
     #[error("too many attempts")]
     Throttled {
@@ -115,7 +115,11 @@ impl AccountsError {
             E::InviteRequired => ApiError::new(StatusCode::FORBIDDEN, "invite_required", msg),
             E::InviteInvalid => ApiError::new(StatusCode::FORBIDDEN, "invite_invalid", msg),
             E::Invalid { field, message } => ApiError::validation(field, message.clone()),
-            E::SoleOwner(_) => ApiError::new(StatusCode::CONFLICT, "sole_owner", msg),
+            E::SoleOwner(blockers) => ApiError::new(StatusCode::CONFLICT, "sole_owner", msg)
+                .with_details(serde_json::json!({
+                    "spaces": blockers.iter().filter(|b| b.kind == "space").map(|b| b.name.clone()).collect::<Vec<_>>(),
+                    "blockers": blockers,
+                })),
             E::Throttled { retry_after } => ApiError::too_many_requests(*retry_after),
             E::Database(DatabaseError::Pool(cause)) => {
                 ApiError::unavailable("database pool exhausted", cause)
@@ -128,7 +132,15 @@ impl AccountsError {
 
 impl ResponseError for AccountsError {
     fn status_code(&self) -> StatusCode {
-        self.to_api_error().status()
+        // Not through `to_api_error`, which logs internal causes: they are logged once, when
+        // the response is made.
+        match self {
+            AccountsError::Database(DatabaseError::Pool(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            AccountsError::Database(_) | AccountsError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            other => other.to_api_error().status(),
+        }
     }
 
     fn error_response(&self) -> HttpResponse {

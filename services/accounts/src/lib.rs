@@ -182,6 +182,13 @@ impl Accounts {
         Ok(rows.iter().map(|u| UserSummary::of(u, fallback)).collect())
     }
 
+    /// How many active administrators the instance has.
+    pub async fn admin_count(&self) -> Result<usize> {
+        self.database()
+            .run(|conn| Ok(users::admins(conn)?.len()))
+            .await
+    }
+
     /// Deletes expired sessions and tokens and trims the login throttle's memory.
     pub async fn maintenance(&self) -> Result<()> {
         maintenance::run(self).await

@@ -1,5 +1,8 @@
 //! Logging in and out, and the current session.
 
+use std::net::IpAddr;
+use std::time::Instant;
+
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use maille_database::schema::users;
@@ -48,9 +51,11 @@ pub(crate) fn user_agent(req: &HttpRequest) -> String {
         .to_owned()
 }
 
-/// Checks a password for `login` off the executor; unknown logins cost the same time.
+/// Checks a password for `login` off the executor, throttled per account and address;
+/// unknown logins cost the same time as known ones.
 pub(crate) async fn check_credentials(
     accounts: &Accounts,
+    address: Option<IpAddr>,
     login: String,
     password_given: String,
 ) -> Result<UserRow> {
@@ -59,7 +64,17 @@ pub(crate) async fn check_credentials(
         .database()
         .run(move |conn| accounts_users::find_by_login(conn, &lookup))
         .await?;
-    web::block(move || match found {
+    // The throttle's key is the account, however it was named (username or address).
+    let key = match &found {
+        Some(user) => format!("user:{}", user.id),
+        None => format!("login:{}", login.trim().to_lowercase()),
+    };
+    let now = Instant::now();
+    accounts
+        .throttle()
+        .check(&key, address, now)
+        .map_err(|retry_after| AccountsError::Throttled { retry_after })?;
+    let outcome = web::block(move || match found {
         Some(user) if password::verify(&password_given, &user.password_hash) => Ok(user),
         Some(_) => Err(AccountsError::InvalidCredentials),
         None => {
@@ -68,7 +83,11 @@ pub(crate) async fn check_credentials(
         }
     })
     .await
-    .map_err(|e| AccountsError::Internal(e.to_string()))?
+    .map_err(|e| AccountsError::Internal(e.to_string()))?;
+    if matches!(outcome, Err(AccountsError::InvalidCredentials)) {
+        accounts.throttle().failed(&key, address, Instant::now());
+    }
+    outcome
 }
 
 /// Opens a session for `user` and answers with it and its cookie.
@@ -118,15 +137,17 @@ pub async fn log_in(
         return Err(AccountsError::InvalidCredentials);
     }
     let address = ClientAddress::of(&req).0;
-    if let Err(retry_after) = accounts.throttle().attempt(&login, address) {
-        tracing::warn!(client = %record_address(&req), "login throttled");
-        return Err(AccountsError::Throttled { retry_after });
-    }
-    let user = match check_credentials(&accounts, login, body.password).await {
+    let user = match check_credentials(&accounts, address, login, body.password).await {
         Ok(user) => user,
         Err(error) => {
-            if matches!(error, AccountsError::InvalidCredentials) {
-                tracing::info!(client = %record_address(&req), "failed login");
+            match &error {
+                AccountsError::InvalidCredentials => {
+                    tracing::info!(client = %record_address(&req), "failed login")
+                }
+                AccountsError::Throttled { .. } => {
+                    tracing::warn!(client = %record_address(&req), "login throttled")
+                }
+                _ => {}
             }
             return Err(error);
         }

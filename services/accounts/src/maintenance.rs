@@ -46,7 +46,7 @@ pub(crate) async fn run(accounts: &Accounts) -> Result<()> {
             Ok::<_, AccountsError>((s, t))
         })
         .await?;
-    accounts.throttle().trim();
+    accounts.throttle().trim(std::time::Instant::now());
     if sessions + tokens > 0 {
         tracing::info!(sessions, tokens, "expired sessions and tokens deleted");
     }

@@ -93,12 +93,8 @@ pub struct ChangePassword {
     pub new_password: String,
 }
 
-fn throttle(accounts: &Accounts, req: &HttpRequest, user: &CurrentUser) -> Result<()> {
-    let address = maille_http::ClientAddress::of(req).0;
-    accounts
-        .throttle()
-        .attempt(&user.username, address)
-        .map_err(|retry_after| AccountsError::Throttled { retry_after })
+fn address(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    maille_http::ClientAddress::of(req).0
 }
 
 /// Changes my password after checking the current one. Every session ends, this one included;
@@ -114,9 +110,14 @@ pub async fn change_password(
     body: web::Json<ChangePassword>,
 ) -> Result<HttpResponse> {
     let body = body.into_inner();
-    throttle(&accounts, &req, &user)?;
     password::check_policy(&body.new_password, &user.username, &user.email)?;
-    let row = check_credentials(&accounts, user.username.clone(), body.current_password).await?;
+    let row = check_credentials(
+        &accounts,
+        address(&req),
+        user.username.clone(),
+        body.current_password,
+    )
+    .await?;
     let new_password = body.new_password;
     let hash = web::block(move || password::hash(&new_password))
         .await
@@ -166,9 +167,14 @@ pub async fn change_email(
     body: web::Json<ChangeEmail>,
 ) -> Result<HttpResponse> {
     let body = body.into_inner();
-    throttle(&accounts, &req, &user)?;
     let new_email = accounts_users::normalize_email(&body.new_email)?;
-    let row = check_credentials(&accounts, user.username.clone(), body.current_password).await?;
+    let row = check_credentials(
+        &accounts,
+        address(&req),
+        user.username.clone(),
+        body.current_password,
+    )
+    .await?;
     let settings = accounts.settings_arc();
     let validity =
         i64::try_from(settings.accounts.email_verification_validity_hours * 3600).unwrap_or(86_400);
@@ -361,8 +367,13 @@ pub async fn delete_me(
     user: CurrentUser,
     body: web::Json<DeleteMe>,
 ) -> Result<HttpResponse> {
-    throttle(&accounts, &req, &user)?;
-    check_credentials(&accounts, user.username.clone(), body.into_inner().password).await?;
+    check_credentials(
+        &accounts,
+        address(&req),
+        user.username.clone(),
+        body.into_inner().password,
+    )
+    .await?;
     delete_account(&accounts, user.id).await?;
     tracing::info!(user = %user.id, "account deleted by its owner");
     Ok(HttpResponse::NoContent()
@@ -381,11 +392,7 @@ pub(crate) async fn delete_account(accounts: &Accounts, id: crate::UserId) -> Re
                 blockers.extend(source.deletion_blockers(conn, id)?);
             }
             if !blockers.is_empty() {
-                let names: Vec<String> = blockers
-                    .iter()
-                    .map(|b| format!("{} {}", b.kind, b.name))
-                    .collect();
-                return Err(AccountsError::SoleOwner(names.join(", ")));
+                return Err(AccountsError::SoleOwner(blockers));
             }
             for source in &sources {
                 source.delete(conn, id)?;

@@ -59,7 +59,8 @@ pub(crate) fn request_language(
         .unwrap_or(fallback)
 }
 
-fn use_invite(conn: &mut DbConnection, code: &str, now: UnixTime) -> Result<()> {
+/// Checks an invite code; `Ok(code)` when it may be used now.
+fn check_invite(conn: &mut DbConnection, code: &str, now: UnixTime) -> Result<String> {
     let code = code.trim().to_lowercase();
     let found: Option<(Option<i32>, i32, Option<UnixTime>)> = invites::table
         .find(&code)
@@ -72,10 +73,25 @@ fn use_invite(conn: &mut DbConnection, code: &str, now: UnixTime) -> Result<()> 
     if expires_at.is_some_and(|e| now >= e) || max_uses.is_some_and(|m| uses >= m) {
         return Err(AccountsError::InviteInvalid);
     }
-    diesel::update(invites::table.find(&code))
-        .set(invites::uses.eq(uses + 1))
-        .execute(conn)?;
-    Ok(())
+    Ok(code)
+}
+
+/// Counts one use of a checked invite code, refusing it if a concurrent sign-up used it up.
+fn use_invite(conn: &mut DbConnection, code: &str) -> Result<()> {
+    let updated = diesel::update(
+        invites::table.find(code).filter(
+            invites::max_uses
+                .is_null()
+                .or(invites::uses.lt(invites::max_uses.assume_not_null())),
+        ),
+    )
+    .set(invites::uses.eq(invites::uses + 1))
+    .execute(conn)?;
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(AccountsError::InviteInvalid)
+    }
 }
 
 enum Outcome {
@@ -132,19 +148,23 @@ pub async fn sign_up(
         .database()
         .transaction(move |conn| -> Result<Outcome> {
             let mode = instance::registration_mode(conn, settings.accounts.registration)?;
-            match mode {
+            let invite = match mode {
                 RegistrationMode::Closed => return Err(AccountsError::RegistrationClosed),
                 RegistrationMode::Invite => match invite_code.as_deref().map(str::trim) {
-                    Some(code) if !code.is_empty() => use_invite(conn, code, now)?,
+                    Some(code) if !code.is_empty() => Some(check_invite(conn, code, now)?),
                     _ => return Err(AccountsError::InviteRequired),
                 },
-                RegistrationMode::Open | RegistrationMode::Approval => {}
-            }
+                RegistrationMode::Open | RegistrationMode::Approval => None,
+            };
+            // An address in use gets an email instead; the invite is not spent on it.
             if let Some(existing) = accounts_users::find_by_email(conn, &email)? {
                 return Ok(Outcome::AddressInUse {
                     display_name: existing.display_name.clone(),
                     language: existing.language(settings.default_language),
                 });
+            }
+            if let Some(code) = &invite {
+                use_invite(conn, code)?;
             }
             handles::claim(conn, &username, HandleKind::User, now)?;
             let id = random_id();

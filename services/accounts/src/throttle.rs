@@ -1,56 +1,218 @@
-//! Login throttling, per account and per client address. A flood against one account slows
-//! that account's logins to one attempt per refill period, and never locks its owner out for
-//! longer than that.
+//! Login throttling. Failed attempts are counted three ways, each a token bucket that refills
+//! one attempt per `login_throttle_refill_seconds`:
+//!
+//! - per account *and* client address (`login_attempts_per_account` in a burst): one attacker
+//!   slows down on one account without locking its owner, who comes from another address;
+//! - per client address (`login_attempts_per_address`): one attacker trying many accounts;
+//! - per account from everywhere (ten times the per-account burst): many addresses against one
+//!   account, which then slows down for everyone until it refills.
+//!
+//! Successful logins cost nothing. Time is a parameter, so the rules are tested without waiting.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use maille_config::AccountsSettings;
 
-/// The two limiters.
-pub struct LoginThrottle {
-    per_account: DefaultKeyedRateLimiter<String>,
-    per_address: DefaultKeyedRateLimiter<IpAddr>,
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
 }
 
-fn quota(burst: u32, refill: Duration) -> Quota {
-    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(refill)
-        .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-        .allow_burst(burst)
+/// One family of buckets.
+#[derive(Debug)]
+struct Buckets {
+    burst: f64,
+    refill: Duration,
+    map: Mutex<HashMap<String, Bucket>>,
+}
+
+impl Buckets {
+    fn new(burst: u32, refill: Duration) -> Buckets {
+        Buckets {
+            burst: f64::from(burst.max(1)),
+            refill,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn refilled(&self, bucket: Bucket, now: Instant) -> Bucket {
+        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+        let gained = elapsed / self.refill.as_secs_f64().max(0.001);
+        Bucket {
+            tokens: (bucket.tokens + gained).min(self.burst),
+            updated: now,
+        }
+    }
+
+    /// `Err(seconds to wait)` when the key has no attempt left.
+    fn check(&self, key: &str, now: Instant) -> Result<(), u64> {
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match map.get(key) {
+            Some(bucket) => {
+                let bucket = self.refilled(*bucket, now);
+                if bucket.tokens >= 1.0 {
+                    Ok(())
+                } else {
+                    let missing = (1.0 - bucket.tokens) * self.refill.as_secs_f64();
+                    Err(missing.ceil().max(1.0) as u64)
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn spend(&self, key: &str, now: Instant) {
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = map.get(key).copied().unwrap_or(Bucket {
+            tokens: self.burst,
+            updated: now,
+        });
+        let mut bucket = self.refilled(current, now);
+        bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+        map.insert(key.to_owned(), bucket);
+    }
+
+    fn trim(&self, now: Instant) {
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.retain(|_, bucket| self.refilled(*bucket, now).tokens < self.burst);
+    }
+}
+
+/// The login throttle of this process.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    account_and_address: Buckets,
+    address: Buckets,
+    account: Buckets,
+}
+
+fn address_key(address: Option<IpAddr>) -> String {
+    address.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
 }
 
 impl LoginThrottle {
-    /// Limiters as configured.
+    /// The throttle as configured.
     pub fn new(settings: &AccountsSettings) -> LoginThrottle {
         let refill = Duration::from_secs(settings.login_throttle_refill_seconds.max(1));
         LoginThrottle {
-            per_account: RateLimiter::keyed(quota(settings.login_attempts_per_account, refill)),
-            per_address: RateLimiter::keyed(quota(settings.login_attempts_per_address, refill)),
+            account_and_address: Buckets::new(settings.login_attempts_per_account, refill),
+            address: Buckets::new(settings.login_attempts_per_address, refill),
+            account: Buckets::new(
+                settings.login_attempts_per_account.saturating_mul(10),
+                refill,
+            ),
         }
     }
 
-    /// Counts one attempt from `address` on `account`; `Err(seconds)` when it must wait.
-    pub fn attempt(&self, account: &str, address: Option<IpAddr>) -> Result<(), u64> {
-        let clock = DefaultClock::default();
-        if let Some(address) = address {
-            if let Err(not_until) = self.per_address.check_key(&address) {
-                return Err(not_until.wait_time_from(clock.now()).as_secs().max(1));
-            }
-        }
-        let key = account.trim().to_lowercase();
-        if let Err(not_until) = self.per_account.check_key(&key) {
-            return Err(not_until.wait_time_from(clock.now()).as_secs().max(1));
-        }
-        Ok(())
+    /// Whether an attempt on `account` (a stable key: the user's id, or the login typed when
+    /// no account matches) from `address` may go ahead now; `Err(seconds)` when it must wait.
+    pub fn check(&self, account: &str, address: Option<IpAddr>, now: Instant) -> Result<(), u64> {
+        let address = address_key(address);
+        self.address.check(&address, now)?;
+        self.account_and_address
+            .check(&format!("{account} {address}"), now)?;
+        self.account.check(account, now)
     }
 
-    /// Forgets keys whose limits have fully refilled.
-    pub fn trim(&self) {
-        self.per_account.retain_recent();
-        self.per_address.retain_recent();
+    /// Counts a failed attempt.
+    pub fn failed(&self, account: &str, address: Option<IpAddr>, now: Instant) {
+        let address = address_key(address);
+        self.address.spend(&address, now);
+        self.account_and_address
+            .spend(&format!("{account} {address}"), now);
+        self.account.spend(account, now);
+    }
+
+    /// Forgets keys whose buckets are full again.
+    pub fn trim(&self, now: Instant) {
+        self.account_and_address.trim(now);
+        self.address.trim(now);
+        self.account.trim(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throttle() -> LoginThrottle {
+        LoginThrottle::new(&AccountsSettings {
+            login_attempts_per_account: 3,
+            login_attempts_per_address: 5,
+            login_throttle_refill_seconds: 60,
+            ..AccountsSettings::default()
+        })
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn failures_from_one_address_slow_that_address_on_that_account_only() {
+        let t = throttle();
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert!(t.check("user:1", ip("198.51.100.1"), now).is_ok());
+            t.failed("user:1", ip("198.51.100.1"), now);
+        }
+        assert_eq!(t.check("user:1", ip("198.51.100.1"), now), Err(60));
+        // The owner, elsewhere, is not locked out.
+        assert!(t.check("user:1", ip("203.0.113.5"), now).is_ok());
+        // One refill period later the attacker has one attempt again, not more.
+        let later = now + Duration::from_secs(60);
+        assert!(t.check("user:1", ip("198.51.100.1"), later).is_ok());
+        t.failed("user:1", ip("198.51.100.1"), later);
+        assert!(t.check("user:1", ip("198.51.100.1"), later).is_err());
+    }
+
+    #[test]
+    fn one_address_trying_many_accounts_is_slowed() {
+        let t = throttle();
+        let now = Instant::now();
+        for n in 0..5 {
+            t.failed(&format!("login:user{n}"), ip("198.51.100.1"), now);
+        }
+        assert!(t
+            .check("login:someone-else", ip("198.51.100.1"), now)
+            .is_err());
+        assert!(t
+            .check("login:someone-else", ip("198.51.100.2"), now)
+            .is_ok());
+    }
+
+    #[test]
+    fn many_addresses_against_one_account_slow_it_down() {
+        let t = throttle();
+        let now = Instant::now();
+        for n in 0..30u8 {
+            t.failed("user:1", ip(&format!("198.51.100.{n}")), now);
+        }
+        assert!(t.check("user:1", ip("203.0.113.5"), now).is_err());
+    }
+
+    #[test]
+    fn successes_cost_nothing_and_full_buckets_are_forgotten() {
+        let t = throttle();
+        let now = Instant::now();
+        for _ in 0..100 {
+            assert!(t.check("user:1", ip("127.0.0.1"), now).is_ok());
+        }
+        t.failed("user:1", ip("127.0.0.1"), now);
+        t.trim(now + Duration::from_secs(3600));
+        assert!(t.account.map.lock().unwrap().is_empty());
     }
 }

@@ -12,6 +12,9 @@ use crate::Settings;
 /// joined with a double underscore: `MAILLE_ACCOUNTS__REGISTRATION=closed`.
 pub const ENV_PREFIX: &str = "MAILLE_";
 
+/// `MAILLE_*` variables that are not configuration keys: the file's path (`--config`).
+const NOT_KEYS: &[&str] = &["MAILLE_CONFIG_FILE"];
+
 /// Why the configuration was refused. Each variant names the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -58,6 +61,7 @@ pub fn load_from(
     let env: Vec<(String, String)> = vars
         .into_iter()
         .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.len() > ENV_PREFIX.len())
+        .filter(|(k, _)| !NOT_KEYS.contains(&k.as_str()))
         .collect();
     let mut env_toml = toml::Table::new();
     for (key, value) in &env {

@@ -15,6 +15,10 @@ pub struct ErrorBody {
     /// The request field at fault, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Machine-readable details of some errors (e.g. the spaces to hand over for `sole_owner`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
 }
 
 /// An error answered to a client. Services map their own error enums into this; the cause of
@@ -35,6 +39,7 @@ impl ApiError {
                 code: code.to_owned(),
                 message: message.into(),
                 field: None,
+                details: None,
             },
             retry_after: None,
         }
@@ -49,6 +54,12 @@ impl ApiError {
         );
         error.body.field = Some(field.to_owned());
         error
+    }
+
+    /// This error with machine-readable details.
+    pub fn with_details(mut self, details: serde_json::Value) -> ApiError {
+        self.body.details = Some(details);
+        self
     }
 
     /// 404 `not_found`.

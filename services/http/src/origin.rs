@@ -56,7 +56,8 @@ impl OriginCheck {
                 None => true,
             };
             if !allowed {
-                tracing::warn!(path = req.path(), "cross-site request refused");
+                // The path is not logged: it may carry a token.
+                tracing::warn!(method = %req.method(), "cross-site request refused");
                 let error = ApiError::new(
                     StatusCode::FORBIDDEN,
                     "csrf_failed",

@@ -106,7 +106,10 @@ enum ConfigCommand {
 
 /// Runs the command; the exit code is non-zero on any failure.
 pub fn run(cli: Cli) -> ExitCode {
-    if let Command::Config { command: ConfigCommand::Example } = &cli.command {
+    if let Command::Config {
+        command: ConfigCommand::Example,
+    } = &cli.command
+    {
         print!("{}", maille_config::reference::example_toml());
         return ExitCode::SUCCESS;
     }
@@ -118,7 +121,10 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     crate::logging::init(&settings.logging);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("maille: cannot start the runtime: {error}");
@@ -137,7 +143,9 @@ pub fn run(cli: Cli) -> ExitCode {
 fn read_password(args: PasswordArgs) -> anyhow::Result<Option<String>> {
     if args.password_stdin {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("reading the password")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading the password")?;
         return Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()));
     }
     Ok(args.password)
@@ -165,30 +173,58 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("The database is up to date.");
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Check } => {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
             println!("{}", toml::to_string_pretty(&settings).unwrap_or_default());
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Example } => Ok(()),
-        Command::Admin { command: AdminCommand::User { command } } => admin_user(command, settings).await,
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => Ok(()),
+        Command::Admin {
+            command: AdminCommand::User { command },
+        } => admin_user(command, settings).await,
     }
 }
 
 async fn admin_user(command: UserCommand, settings: Settings) -> anyhow::Result<()> {
     let settings = Arc::new(settings);
     let db = open_database(&settings).await?;
-    let mailer = Mailer::new(&settings.mail, &settings.outbox_dir(), &settings.instance_name)?;
+    let mailer = Mailer::new(
+        &settings.mail,
+        &settings.outbox_dir(),
+        &settings.instance_name,
+    )?;
     let tasks = TaskTracker::new();
     let services = Services::new(db, mailer, settings, tasks.clone());
     let accounts = &services.accounts;
     let outcome = match command {
-        UserCommand::Create { username, email, password, admin } => {
+        UserCommand::Create {
+            username,
+            email,
+            password,
+            admin,
+        } => {
             let given = read_password(password)?;
-            let password = given.clone().unwrap_or_else(|| maille_accounts::generate_token()[..20].to_owned());
-            accounts_cli::create_user(accounts, NewAccount { username: username.clone(), email, password: password.clone(), admin })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("Account @{username} created{}.", if admin { " (administrator)" } else { "" });
+            let password = given
+                .clone()
+                .unwrap_or_else(|| maille_accounts::generate_token()[..20].to_owned());
+            accounts_cli::create_user(
+                accounts,
+                NewAccount {
+                    username: username.clone(),
+                    email,
+                    password: password.clone(),
+                    admin,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Account @{username} created{}.",
+                if admin { " (administrator)" } else { "" }
+            );
             if given.is_none() {
                 println!("Its password, shown only now: {password}");
             }
@@ -207,7 +243,9 @@ async fn admin_user(command: UserCommand, settings: Settings) -> anyhow::Result<
             Ok(())
         }
         UserCommand::Promote { username } => {
-            accounts_cli::promote(accounts, &username).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            accounts_cli::promote(accounts, &username)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("@{username} is now an administrator.");
             Ok(())
         }
@@ -215,7 +253,10 @@ async fn admin_user(command: UserCommand, settings: Settings) -> anyhow::Result<
             accounts_cli::set_disabled(accounts, &username, !enable)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("@{username} is now {}.", if enable { "enabled" } else { "disabled" });
+            println!(
+                "@{username} is now {}.",
+                if enable { "enabled" } else { "disabled" }
+            );
             Ok(())
         }
     };

@@ -32,8 +32,16 @@ impl Probe {
     pub fn register(&self) {
         self.accounts_metrics.register(&self.metrics);
         self.spaces_metrics.register(&self.metrics);
-        self.metrics.register("database_connections", "Open database connections", self.pool_connections.clone());
-        self.metrics.register("database_connections_idle", "Idle database connections", self.pool_idle.clone());
+        self.metrics.register(
+            "database_connections",
+            "Open database connections",
+            self.pool_connections.clone(),
+        );
+        self.metrics.register(
+            "database_connections_idle",
+            "Idle database connections",
+            self.pool_idle.clone(),
+        );
     }
 }
 
@@ -52,7 +60,11 @@ async fn healthz(probe: web::Data<Probe>) -> HttpResponse {
     let reachable = probe.db.is_reachable().await;
     let mut services = serde_json::Map::new();
     for service in &probe.services {
-        let state = if service.needs_database() && !reachable { "degraded" } else { "ok" };
+        let state = if service.needs_database() && !reachable {
+            "degraded"
+        } else {
+            "ok"
+        };
         services.insert(service.name().to_owned(), state.into());
     }
     let health = Health {
@@ -67,7 +79,9 @@ async fn healthz(probe: web::Data<Probe>) -> HttpResponse {
     } else {
         HttpResponse::ServiceUnavailable()
     };
-    response.insert_header(("Cache-Control", "no-store")).json(health)
+    response
+        .insert_header(("Cache-Control", "no-store"))
+        .json(health)
 }
 
 /// Prometheus metrics, for the addresses allowed to read them.

@@ -82,10 +82,15 @@ pub struct Services {
 
 impl Services {
     /// Builds them over `db`.
-    pub fn new(db: Database, mailer: Mailer, settings: Arc<Settings>, tasks: TaskTracker) -> Services {
+    pub fn new(
+        db: Database,
+        mailer: Mailer,
+        settings: Arc<Settings>,
+        tasks: TaskTracker,
+    ) -> Services {
         let accounts = Accounts::new(db, mailer, settings, tasks);
         let spaces = Spaces::new(accounts.clone());
-        spaces.register_personal_data(&accounts);
+        accounts.register_personal_data(Arc::new(maille_spaces::SpacesPersonalData));
         Services { accounts, spaces }
     }
 }
@@ -96,7 +101,9 @@ fn openapi_document(services: &[Service]) -> String {
             utoipa::openapi::InfoBuilder::new()
                 .title("Maille")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("The HTTP API of a Maille instance. Errors are {\"code\", \"message\"}."))
+                .description(Some(
+                    "The HTTP API of a Maille instance. Errors are {\"code\", \"message\"}.",
+                ))
                 .license(Some(utoipa::openapi::License::new("AGPL-3.0-or-later")))
                 .build(),
         )
@@ -117,6 +124,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     cancel: CancellationToken,
     tasks: TaskTracker,
+    mailer: Mailer,
 }
 
 impl Application {
@@ -125,8 +133,12 @@ impl Application {
     pub async fn build(settings: Settings, mounted: &[Service]) -> anyhow::Result<Application> {
         let settings = Arc::new(settings);
         let db = open_database(&settings).await?;
-        let mailer = Mailer::new(&settings.mail, &settings.outbox_dir(), &settings.instance_name)
-            .context("mail settings")?;
+        let mailer = Mailer::new(
+            &settings.mail,
+            &settings.outbox_dir(),
+            &settings.instance_name,
+        )
+        .context("mail settings")?;
         let tasks = TaskTracker::new();
         let cancel = CancellationToken::new();
         let services = Services::new(db.clone(), mailer.clone(), settings.clone(), tasks.clone());
@@ -141,14 +153,25 @@ impl Application {
             });
         }
 
+        if services.accounts.admin_count().await.unwrap_or(1) == 0 {
+            tracing::warn!(
+                "no administrator yet: create one with \
+                 `maille admin user create --username NAME --email EMAIL --admin`"
+            );
+        }
+
         let metrics = Metrics::new();
         let probe = Probe {
             db: db.clone(),
             services: mounted.to_vec(),
             metrics: metrics.clone(),
-            accounts: mounted.contains(&Service::Accounts).then(|| services.accounts.clone()),
+            accounts: mounted
+                .contains(&Service::Accounts)
+                .then(|| services.accounts.clone()),
             accounts_metrics: AccountsMetrics::default(),
-            spaces: mounted.contains(&Service::Spaces).then(|| services.spaces.clone()),
+            spaces: mounted
+                .contains(&Service::Spaces)
+                .then(|| services.spaces.clone()),
             spaces_metrics: SpacesMetrics::default(),
             pool_connections: Default::default(),
             pool_idle: Default::default(),
@@ -160,6 +183,7 @@ impl Application {
         // Housekeeping: expired sessions and tokens, every ten minutes, until shutdown.
         {
             let accounts = services.accounts.clone();
+            let spaces = services.spaces.clone();
             let cancel = cancel.clone();
             tasks.spawn(async move {
                 let mut every = tokio::time::interval(Duration::from_secs(600));
@@ -169,6 +193,9 @@ impl Application {
                         _ = every.tick() => {
                             if let Err(error) = accounts.maintenance().await {
                                 tracing::warn!(%error, "accounts housekeeping failed");
+                            }
+                            if let Err(error) = spaces.maintenance().await {
+                                tracing::warn!(%error, "spaces housekeeping failed");
                             }
                         }
                     }
@@ -220,7 +247,13 @@ impl Application {
             services = ?mounted.iter().map(|s| s.name()).collect::<Vec<_>>(),
             "Maille is listening"
         );
-        Ok(Application { port, server, cancel, tasks })
+        Ok(Application {
+            port,
+            server,
+            cancel,
+            tasks,
+            mailer,
+        })
     }
 
     /// The port bound.
@@ -240,9 +273,13 @@ impl Application {
         signals.abort();
         self.cancel.cancel();
         self.tasks.close();
-        if tokio::time::timeout(Duration::from_secs(30), self.tasks.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(30), self.tasks.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("background work did not finish within 30 s");
         }
+        self.mailer.shutdown().await;
         tracing::info!("stopped");
         result.map_err(Into::into)
     }

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../web/dist"]
+#[folder = "../../web/dist"]
 #[allow_missing = true]
 struct Assets;
 
@@ -17,7 +17,8 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
     if path.starts_with("/api/") || path == "/api" {
         return maille_http::api_not_found().await;
     }
-    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
+    {
         return HttpResponse::MethodNotAllowed().finish();
     }
     let relative = path.trim_start_matches('/');
@@ -37,7 +38,11 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
                 .body(file.data.into_owned());
         }
         // A missing file with an extension is a 404, not the application page.
-        if relative.rsplit('/').next().is_some_and(|last| last.contains('.')) {
+        if relative
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
+        {
             return HttpResponse::NotFound().finish();
         }
     }

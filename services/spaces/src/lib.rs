@@ -59,9 +59,12 @@ impl Spaces {
         }
     }
 
-    /// Mounts the service's routes (all under `/api/`).
+    /// Mounts the service's routes (all under `/api/`). It also provides the accounts
+    /// service's app data, which tells who is asking, so that it works when mounted without
+    /// the accounts routes (`maille serve --only spaces`).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(self.clone()));
+        cfg.app_data(web::Data::new(self.accounts().clone()));
         space::routes::routes(cfg);
         members::routes::routes(cfg);
         invitations::routes::routes(cfg);
@@ -92,7 +95,11 @@ impl Spaces {
     pub async fn find_by_handle(&self, handle: &str) -> Result<Option<SpaceInfo>> {
         let handle = handle.to_owned();
         self.database()
-            .run(move |conn| Ok(space::find_by_handle(conn, &handle)?.as_ref().map(SpaceInfo::from)))
+            .run(move |conn| {
+                Ok(space::find_by_handle(conn, &handle)?
+                    .as_ref()
+                    .map(SpaceInfo::from))
+            })
             .await
     }
 

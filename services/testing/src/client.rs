@@ -72,7 +72,10 @@ impl TestClient {
     /// Logs in and remembers the CSRF token; returns the response's status and body.
     pub async fn login(&self, login: &str, password: &str) -> (u16, Value) {
         let response = self
-            .post("/api/session", serde_json::json!({"login": login, "password": password}))
+            .post(
+                "/api/session",
+                serde_json::json!({"login": login, "password": password}),
+            )
             .await;
         let status = response.status().as_u16();
         let body: Value = response.json().await.unwrap_or(Value::Null);

@@ -123,7 +123,12 @@ where
     let settings = Arc::new(settings);
     let db = Database::connect(database.url(), &settings.database).unwrap();
     db.migrate().await.unwrap();
-    let mailer = Mailer::new(&settings.mail, &settings.outbox_dir(), &settings.instance_name).unwrap();
+    let mailer = Mailer::new(
+        &settings.mail,
+        &settings.outbox_dir(),
+        &settings.instance_name,
+    )
+    .unwrap();
     let metrics = Metrics::new();
     let context = Context {
         db,

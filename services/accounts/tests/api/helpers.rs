@@ -2,7 +2,7 @@ use maille_accounts::cli::{create_user, NewAccount};
 use maille_accounts::Accounts;
 use maille_config::Settings;
 use maille_testing::{TestClient, TestServer};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const PASSWORD: &str = "a long enough passphrase";
 

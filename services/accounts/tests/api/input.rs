@@ -24,10 +24,16 @@ async fn json_of_the_wrong_shape_is_422_and_unknown_fields_are_refused() {
     let app = spawn().await;
     let client = app.client();
     let (status, error) = body(client.post("/api/session", json!({"login": 5})).await).await;
-    assert_eq!((status, error["code"].as_str()), (422, Some("validation_failed")));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
     let (status, _) = body(
         client
-            .post("/api/session", json!({"login": "a", "password": "b", "admin": true}))
+            .post(
+                "/api/session",
+                json!({"login": "a", "password": "b", "admin": true}),
+            )
             .await,
     )
     .await;
@@ -87,7 +93,10 @@ async fn every_response_carries_the_security_headers() {
         assert!(!csp.contains("http"), "no other origin in the CSP: {csp}");
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["referrer-policy"], "no-referrer");
-        assert!(h.get("strict-transport-security").is_none(), "no HSTS over http");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "no HSTS over http"
+        );
     }
 }
 

@@ -16,17 +16,30 @@ async fn sign_up_verify_log_in_and_out() {
     assert_eq!(body(r).await, (201, json!({"status": "verification_sent"})));
 
     // Not verified yet: the right password is told so, a wrong one is not.
-    assert_eq!(client.login("ana", PASSWORD).await.1["code"], "email_not_verified");
-    assert_eq!(client.login("ana", "wrong password!!").await.1["code"], "invalid_credentials");
+    assert_eq!(
+        client.login("ana", PASSWORD).await.1["code"],
+        "email_not_verified"
+    );
+    assert_eq!(
+        client.login("ana", "wrong password!!").await.1["code"],
+        "invalid_credentials"
+    );
 
     let emails = app.server.emails_to("ana@example.org").await;
     assert_eq!(emails.len(), 1);
     assert!(emails[0].subject().unwrap_or_default().contains("Maille"));
-    let token = app.server.token_to("ana@example.org", "/verify-email").await;
-    let r = client.post("/api/accounts/verify-email", json!({"token": token})).await;
+    let token = app
+        .server
+        .token_to("ana@example.org", "/verify-email")
+        .await;
+    let r = client
+        .post("/api/accounts/verify-email", json!({"token": token}))
+        .await;
     assert_eq!(body(r).await, (200, json!({"status": "verified"})));
     // A verification link works once.
-    let r = client.post("/api/accounts/verify-email", json!({"token": token})).await;
+    let r = client
+        .post("/api/accounts/verify-email", json!({"token": token}))
+        .await;
     assert_eq!(body(r).await.1["code"], "invalid_token");
 
     let (status, session) = client.login("ana@example.org", PASSWORD).await;
@@ -50,7 +63,10 @@ async fn the_session_cookie_is_http_only_and_same_site_lax() {
     app.user("ana", false).await;
     let r = app
         .client()
-        .post("/api/session", json!({"login": "ana", "password": PASSWORD}))
+        .post(
+            "/api/session",
+            json!({"login": "ana", "password": PASSWORD}),
+        )
         .await;
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("maille_session="), "{cookie}");
@@ -78,7 +94,10 @@ async fn signing_up_with_a_used_address_reveals_nothing_and_tells_its_owner() {
     assert_eq!(body(r).await, (201, json!({"status": "verification_sent"})));
     let emails = app.server.emails_to("ana@example.org").await;
     assert_eq!(emails.len(), 1);
-    assert!(emails[0].links().iter().any(|l| l.ends_with("/forgot-password")));
+    assert!(emails[0]
+        .links()
+        .iter()
+        .any(|l| l.ends_with("/forgot-password")));
     // No account was made.
     assert_eq!(app.client().login("intruder", PASSWORD).await.0, 401);
 }
@@ -89,17 +108,32 @@ async fn usernames_are_unique_and_checked() {
     app.user("ana", false).await;
     let client = app.client();
     let r = client
-        .post("/api/accounts", json!({"username": "ana", "email": "x@example.org", "password": PASSWORD}))
+        .post(
+            "/api/accounts",
+            json!({"username": "ana", "email": "x@example.org", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(body(r).await.1["code"], "username_taken");
     let r = client
-        .post("/api/accounts", json!({"username": "admin", "email": "y@example.org", "password": PASSWORD}))
+        .post(
+            "/api/accounts",
+            json!({"username": "admin", "email": "y@example.org", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status(), 409, "reserved names are taken");
     for (field, payload) in [
-        ("username", json!({"username": "Bad Name", "email": "z@example.org", "password": PASSWORD})),
-        ("email", json!({"username": "zoe", "email": "not-an-address", "password": PASSWORD})),
-        ("password", json!({"username": "zoe", "email": "z@example.org", "password": "short"})),
+        (
+            "username",
+            json!({"username": "Bad Name", "email": "z@example.org", "password": PASSWORD}),
+        ),
+        (
+            "email",
+            json!({"username": "zoe", "email": "not-an-address", "password": PASSWORD}),
+        ),
+        (
+            "password",
+            json!({"username": "zoe", "email": "z@example.org", "password": "short"}),
+        ),
     ] {
         let (status, error) = body(client.post("/api/accounts", payload).await).await;
         assert_eq!(status, 422);
@@ -114,9 +148,18 @@ async fn closed_registration_refuses_everyone() {
     let app = spawn_with(|s| s.accounts.registration = RegistrationMode::Closed).await;
     let r = app
         .client()
-        .post("/api/accounts", json!({"username": "ana", "email": "ana@example.org", "password": PASSWORD}))
+        .post(
+            "/api/accounts",
+            json!({"username": "ana", "email": "ana@example.org", "password": PASSWORD}),
+        )
         .await;
-    assert_eq!(body(r).await, (403, json!({"code": "registration_closed", "message": "registration is closed on this instance"})));
+    assert_eq!(
+        body(r).await,
+        (
+            403,
+            json!({"code": "registration_closed", "message": "registration is closed on this instance"})
+        )
+    );
     let (_, info) = body(app.client().get("/api/instance").await).await;
     assert_eq!(info["registration_mode"], "closed");
 }
@@ -126,21 +169,52 @@ async fn invite_mode_needs_a_valid_code_that_can_be_used_up() {
     let app = spawn_with(|s| s.accounts.registration = RegistrationMode::Invite).await;
     let admin = app.user("root_admin", true).await;
     let client = app.client();
-    let attempt = |username: &str, code: Option<&str>| {
-        json!({"username": username, "email": format!("{username}@example.org"), "password": PASSWORD, "invite_code": code})
-    };
+    let attempt = |username: &str, code: Option<&str>| json!({"username": username, "email": format!("{username}@example.org"), "password": PASSWORD, "invite_code": code});
     let (status, error) = body(client.post("/api/accounts", attempt("ana", None)).await).await;
-    assert_eq!((status, error["code"].as_str()), (403, Some("invite_required")));
-    let (status, error) = body(client.post("/api/accounts", attempt("ana", Some("nonsense"))).await).await;
-    assert_eq!((status, error["code"].as_str()), (403, Some("invite_invalid")));
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (403, Some("invite_required"))
+    );
+    let (status, error) = body(
+        client
+            .post("/api/accounts", attempt("ana", Some("nonsense")))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (403, Some("invite_invalid"))
+    );
 
-    let (status, invite) = body(admin.post("/api/admin/invites", json!({"max_uses": 1})).await).await;
+    let (status, invite) = body(
+        admin
+            .post("/api/admin/invites", json!({"max_uses": 1}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 201);
     let code = invite["code"].as_str().unwrap();
-    assert!(invite["link"].as_str().unwrap().ends_with(&format!("/signup?invite={code}")));
-    assert_eq!(client.post("/api/accounts", attempt("ana", Some(code))).await.status(), 201);
-    let (status, error) = body(client.post("/api/accounts", attempt("bob", Some(code))).await).await;
-    assert_eq!((status, error["code"].as_str()), (403, Some("invite_invalid")));
+    assert!(invite["link"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/signup?invite={code}")));
+    assert_eq!(
+        client
+            .post("/api/accounts", attempt("ana", Some(code)))
+            .await
+            .status(),
+        201
+    );
+    let (status, error) = body(
+        client
+            .post("/api/accounts", attempt("bob", Some(code)))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (403, Some("invite_invalid"))
+    );
 }
 
 #[tokio::test]
@@ -155,21 +229,35 @@ async fn approval_mode_waits_for_an_admin() {
         )
         .await;
     assert_eq!(r.status(), 201);
-    let token = app.server.token_to("ana@example.org", "/verify-email").await;
-    let r = client.post("/api/accounts/verify-email", json!({"token": token})).await;
+    let token = app
+        .server
+        .token_to("ana@example.org", "/verify-email")
+        .await;
+    let r = client
+        .post("/api/accounts/verify-email", json!({"token": token}))
+        .await;
     assert_eq!(body(r).await, (200, json!({"status": "pending_approval"})));
     // The admin is told, with the reason.
     let to_admin = app.server.emails_to("boss@example.org").await;
     assert_eq!(to_admin.len(), 1);
     assert!(to_admin[0].text().contains("I run the choir"));
 
-    assert_eq!(client.login("ana", PASSWORD).await.1["code"], "pending_approval");
+    assert_eq!(
+        client.login("ana", PASSWORD).await.1["code"],
+        "pending_approval"
+    );
     let (_, pending) = body(admin.get("/api/admin/users?status=pending").await).await;
     assert_eq!(pending["total"], 1);
     let id = pending["users"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(pending["users"][0]["reason"], "I run the choir");
-    let r = admin.post(&format!("/api/admin/users/{id}/approve"), json!({})).await;
+    let r = admin
+        .post(&format!("/api/admin/users/{id}/approve"), json!({}))
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(client.login("ana", PASSWORD).await.0, 200);
-    assert_eq!(app.server.emails_to("ana@example.org").await.len(), 2, "verification, then approval");
+    assert_eq!(
+        app.server.emails_to("ana@example.org").await.len(),
+        2,
+        "verification, then approval"
+    );
 }

@@ -38,13 +38,11 @@ pub(crate) const THROTTLE_WINDOW_SECONDS: i64 = 24 * 3600;
 pub(crate) struct InvitationRow {
     pub id: i64,
     pub space_id: i64,
-    pub token_hash: String,
     pub email: Option<String>,
     pub role: String,
     pub created_by: Option<i64>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
-    pub accepted_by: Option<i64>,
     pub accepted_at: Option<UnixTime>,
 }
 
@@ -178,32 +176,37 @@ pub(crate) fn revoke(conn: &mut DbConnection, space: SpaceId, id: i64) -> Result
     Ok(deleted > 0)
 }
 
+/// The invitation whose token is `token`, whatever its state.
+fn find_by_token(conn: &mut DbConnection, token: &str) -> Result<Option<InvitationRow>> {
+    let digest = maille_accounts::token_digest(token.trim());
+    Ok(space_invitations::table
+        .filter(space_invitations::token_hash.eq(digest))
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The invitation whose token is `token`, if it can still be accepted at `now`.
 pub(crate) fn find_usable(
     conn: &mut DbConnection,
     token: &str,
     now: UnixTime,
 ) -> Result<InvitationRow> {
-    let digest = maille_accounts::token_digest(token.trim());
-    space_invitations::table
-        .filter(space_invitations::token_hash.eq(digest))
-        .select(InvitationRow::as_select())
-        .first(conn)
-        .optional()?
+    find_by_token(conn, token)?
         .filter(|invitation| invitation.usable(now))
         .ok_or(SpacesError::InvalidToken)
 }
 
-/// Accepts the invitation `token` for `user`: they join its space in its role. Someone already
-/// a member keeps their role, and the invitation stays unused. Returns the space and `user`'s
-/// role in it.
+/// Accepts the invitation `token` for `user`: they join its space in its role. Someone
+/// already a member (who may be opening their used email invitation again) keeps their role,
+/// and the invitation is left as it is. Returns the space and `user`'s role in it.
 pub(crate) fn accept(
     conn: &mut DbConnection,
     token: &str,
     user: UserId,
     now: UnixTime,
 ) -> Result<(SpaceRow, SpaceRole)> {
-    let invitation = find_usable(conn, token, now)?;
+    let invitation = find_by_token(conn, token)?.ok_or(SpacesError::InvalidToken)?;
     let space_id = SpaceId(invitation.space_id);
     // Joins of one space take turns, so that an email invitation is used once and two
     // accepts by one person make one membership.
@@ -213,6 +216,9 @@ pub(crate) fn accept(
     let space = space::find(conn, space_id)?.ok_or(SpacesError::InvalidToken)?;
     if let Some(role) = space::role_of(conn, space_id, user)? {
         return Ok((space, role));
+    }
+    if !invitation.usable(now) {
+        return Err(SpacesError::InvalidToken);
     }
     if invitation.email.is_some() {
         let used = diesel::update(

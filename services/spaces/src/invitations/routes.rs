@@ -104,8 +104,7 @@ pub async fn create_invitation(
             }
             let space_id = SpaceId(space.id);
             super::throttle(conn, space_id, now)?;
-            let (row, token) =
-                super::issue(conn, space_id, me, recipient.as_deref(), role, now)?;
+            let (row, token) = super::issue(conn, space_id, me, recipient.as_deref(), role, now)?;
             Ok((space, row, token))
         })
         .await?;

@@ -71,7 +71,13 @@ pub(crate) fn list(
             })
         })
         .collect();
-    list.sort_by_cached_key(|m| (m.role.rank(), m.display_name.to_lowercase(), m.username.clone()));
+    list.sort_by_cached_key(|m| {
+        (
+            m.role.rank(),
+            m.display_name.to_lowercase(),
+            m.username.clone(),
+        )
+    });
     Ok(list)
 }
 

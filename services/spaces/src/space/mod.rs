@@ -32,7 +32,6 @@ pub(crate) struct SpaceRow {
     pub display_name: String,
     pub description: String,
     pub created_at: UnixTime,
-    pub updated_at: UnixTime,
 }
 
 /// A new space.
@@ -250,13 +249,20 @@ pub(crate) fn ensure_not_sole_owner(
 }
 
 /// The view of `space` for someone whose role is `role`.
-pub(crate) fn view(conn: &mut DbConnection, space: &SpaceRow, role: SpaceRole) -> Result<SpaceView> {
+pub(crate) fn view(
+    conn: &mut DbConnection,
+    space: &SpaceRow,
+    role: SpaceRole,
+) -> Result<SpaceView> {
     let count = member_count(conn, SpaceId(space.id))?;
     Ok(SpaceView::of(space, role, count))
 }
 
 /// Every space `user` belongs to, with their role and when they joined, by name.
-pub(crate) fn memberships(conn: &mut DbConnection, user: UserId) -> Result<Vec<(SpaceRow, SpaceRole, UnixTime)>> {
+pub(crate) fn memberships(
+    conn: &mut DbConnection,
+    user: UserId,
+) -> Result<Vec<(SpaceRow, SpaceRole, UnixTime)>> {
     let rows: Vec<(SpaceRow, String, UnixTime)> = spaces::table
         .inner_join(space_members::table)
         .filter(space_members::user_id.eq(user.0))
@@ -270,7 +276,9 @@ pub(crate) fn memberships(conn: &mut DbConnection, user: UserId) -> Result<Vec<(
         .into_iter()
         .map(|(space, role, joined_at)| (space, SpaceRole::from_stored(&role), joined_at))
         .collect();
-    list.sort_by_cached_key(|(space, _, _)| (space.display_name.to_lowercase(), space.handle.clone()));
+    list.sort_by_cached_key(|(space, _, _)| {
+        (space.display_name.to_lowercase(), space.handle.clone())
+    });
     Ok(list)
 }
 
