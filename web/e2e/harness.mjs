@@ -4,11 +4,10 @@
  * through playwright-core (no browser is ever downloaded).
  */
 import { spawn, execFile } from 'node:child_process';
-import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -20,7 +19,7 @@ export const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const RESULTS_DIR = join(WEB_DIR, 'test-results');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const MAILLE_BIN =
-  process.env.MAILLE_BIN ?? join(process.env.CARGO_TARGET_DIR ?? '/work/target', 'debug', 'maille');
+  process.env.MAILLE_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'maille', 'target'), 'debug', 'maille');
 
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
@@ -48,43 +47,9 @@ export function freePort() {
   });
 }
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
-
-/**
- * With MAILLE_E2E_SERVE_DIST=1, the browser talks to this proxy instead of the binary: it
- * serves web/dist from disk (with the production CSP) and forwards /api/ and /healthz to the
- * server. For a binary built without the current front end; the server's own page serving
- * is then not under test.
- */
-async function startDistProxy(port, backendPort) {
-  const dist = join(WEB_DIR, 'dist');
-  const server = createHttpServer((req, res) => {
-    const path = new URL(req.url, 'http://localhost').pathname;
-    if (path.startsWith('/api/') || path === '/healthz') {
-      const upstream = httpRequest(
-        { host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.writeHead(502).end());
-      req.pipe(upstream);
-      return;
-    }
-    const relative = normalize(decodeURIComponent(path)).replace(/^(\.\.[/\\])+/, '');
-    let file = join(dist, relative);
-    if (!extname(file) || !existsSync(file)) file = join(dist, 'index.html');
-    res.writeHead(200, { ...PAGE_HEADERS, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return server;
-}
-
-/** The command line for the server binary (a .mjs stand-in runs under node). */
+/** The command line for the server binary. */
 function command(args) {
-  return MAILLE_BIN.endsWith('.mjs') ? [process.execPath, [MAILLE_BIN, ...args]] : [MAILLE_BIN, args];
+  return [MAILLE_BIN, args];
 }
 
 /**
@@ -100,16 +65,14 @@ export async function startMaille({ name = 'maille' } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'maille-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const serverPort = process.env.MAILLE_E2E_SERVE_DIST === '1' ? await freePort() : port;
-  const proxy = serverPort === port ? null : await startDistProxy(port, serverPort);
   // The server refuses unknown MAILLE_* variables: keep this harness's own settings from it.
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => key !== 'MAILLE_BIN' && !key.startsWith('MAILLE_E2E_')),
+    Object.entries(process.env).filter(([key]) => !key.startsWith('MAILLE_')),
   );
   const env = {
     ...inherited,
     MAILLE_DATA_DIR: dataDir,
-    MAILLE_LISTEN: `127.0.0.1:${serverPort}`,
+    MAILLE_LISTEN: `127.0.0.1:${port}`,
     MAILLE_PUBLIC_URL: url,
     RUST_LOG: process.env.RUST_LOG ?? 'info',
   };
@@ -140,7 +103,6 @@ export async function startMaille({ name = 'maille' } = {}) {
       await sleep(200);
     }
   } catch (error) {
-    proxy?.close();
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
@@ -199,10 +161,6 @@ export async function startMaille({ name = 'maille' } = {}) {
     },
 
     async stop({ keep = false } = {}) {
-      if (proxy) {
-        proxy.closeAllConnections();
-        await new Promise((resolve) => proxy.close(resolve));
-      }
       if (!exited) {
         child.kill('SIGTERM');
         const killAt = Date.now() + 10_000;

@@ -96,7 +96,7 @@ pub fn check_policy(password: &str, username: &str, email: &str) -> Result<()> {
     }
     let lowered = password.to_lowercase();
     if COMMON.iter().any(|c| c.to_lowercase() == lowered)
-        || password.chars().all(|c| Some(c) == password.chars().next())
+        || password.chars().all(|c| password.starts_with(c))
     {
         return Err(AccountsError::invalid(
             "password",
