@@ -121,14 +121,20 @@ impl Database {
             return Err(DatabaseError::UnsupportedUrl);
         };
         let manager = ConnectionManager::<DbConnection>::new(diesel_url);
+        // No idle minimum: r2d2 would otherwise replenish it from its own threads after each
+        // `get`, and a process that exits while libpq is connecting there aborts inside libpq.
+        // Connections are made when needed and kept while idle.
         let pool = Pool::builder()
             .max_size(settings.max_connections)
-            .min_idle(Some(1))
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(
                 settings.connection_timeout_seconds.max(1),
             ))
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
+            .map_err(|e| DatabaseError::Connect(e.to_string()))?;
+        // Fail now, with the cause, when the database cannot be reached.
+        pool.get()
             .map_err(|e| DatabaseError::Connect(e.to_string()))?;
         Ok(Database {
             pool,

@@ -15,6 +15,18 @@ fn postgres_base() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// Test databases are on this machine: no TLS. (libpq's OpenSSL also aborts a test process
+/// that exits while another of its threads is inside OpenSSL.)
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
+}
+
 impl TestDatabase {
     /// A new empty database of the backend named by `TEST_DATABASE`.
     pub fn fresh() -> TestDatabase {
@@ -22,13 +34,13 @@ impl TestDatabase {
             Ok("postgres") | Ok("postgresql") => {
                 let base = postgres_base();
                 let name = format!("maille_test_{:016x}", rand::thread_rng().gen::<u64>());
-                let mut admin = diesel::PgConnection::establish(&base)
+                let mut admin = diesel::PgConnection::establish(&without_tls(&base))
                     .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {base}: {e}"));
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .unwrap();
                 let url = match base.rfind('/') {
-                    Some(i) => format!("{}/{}", &base[..i], name),
+                    Some(i) => without_tls(&format!("{}/{}", &base[..i], name)),
                     None => panic!("TEST_POSTGRES_URL has no database part"),
                 };
                 TestDatabase {
@@ -59,7 +71,7 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((base, name)) = &self.postgres {
-            if let Ok(mut admin) = diesel::PgConnection::establish(base) {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&without_tls(base)) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut admin);
             }
