@@ -47,7 +47,7 @@ pub async fn create_user(accounts: &Accounts, account: NewAccount) -> Result<Use
             if accounts_users::find_by_email(conn, &email)?.is_some() {
                 return Err(AccountsError::EmailTaken);
             }
-            handles::claim(conn, &username, HandleKind::User, now)?;
+            handles::claim_even_reserved(conn, &username, HandleKind::User, now)?;
             let id = random_id();
             diesel::insert_into(users::table)
                 .values(NewUser {
