@@ -244,98 +244,28 @@ fn parse_id(raw: &str) -> Result<UserId> {
         .map_err(|_| AccountsError::NotFound)
 }
 
-/// Approves a pending account.
-#[utoipa::path(post, path = "/api/admin/users/{id}/approve", tag = "admin",
-    params(("id" = String, Path)), responses((status = 200, body = AdminUserView)))]
-#[post("/api/admin/users/{id}/approve")]
-pub async fn approve(
+/// What an admin does to an account: `approve`, `disable`, `enable`, `promote` or `demote`.
+#[utoipa::path(post, path = "/api/admin/users/{id}/{action}", tag = "admin",
+    params(("id" = String, Path, description = "the user's id"),
+           ("action" = String, Path, description = "approve, disable (ends their sessions), enable, promote or demote")),
+    responses((status = 200, body = AdminUserView), (status = 404, body = maille_http::ErrorBody),
+              (status = 422, body = maille_http::ErrorBody)))]
+#[post("/api/admin/users/{id}/{action}")]
+pub async fn act_on_user(
     accounts: web::Data<Accounts>,
     admin: AdminUser,
-    id: web::Path<String>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
-    let row = apply(
-        &accounts,
-        Some(admin.0.id),
-        parse_id(&id)?,
-        AdminAction::Approve,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
-}
-
-/// Disables an account and ends its sessions.
-#[utoipa::path(post, path = "/api/admin/users/{id}/disable", tag = "admin",
-    params(("id" = String, Path)), responses((status = 200, body = AdminUserView)))]
-#[post("/api/admin/users/{id}/disable")]
-pub async fn disable(
-    accounts: web::Data<Accounts>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse> {
-    let row = apply(
-        &accounts,
-        Some(admin.0.id),
-        parse_id(&id)?,
-        AdminAction::Disable,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
-}
-
-/// Enables a disabled account.
-#[utoipa::path(post, path = "/api/admin/users/{id}/enable", tag = "admin",
-    params(("id" = String, Path)), responses((status = 200, body = AdminUserView)))]
-#[post("/api/admin/users/{id}/enable")]
-pub async fn enable(
-    accounts: web::Data<Accounts>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse> {
-    let row = apply(
-        &accounts,
-        Some(admin.0.id),
-        parse_id(&id)?,
-        AdminAction::Enable,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
-}
-
-/// Makes a user an admin.
-#[utoipa::path(post, path = "/api/admin/users/{id}/promote", tag = "admin",
-    params(("id" = String, Path)), responses((status = 200, body = AdminUserView)))]
-#[post("/api/admin/users/{id}/promote")]
-pub async fn promote(
-    accounts: web::Data<Accounts>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse> {
-    let row = apply(
-        &accounts,
-        Some(admin.0.id),
-        parse_id(&id)?,
-        AdminAction::Promote,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
-}
-
-/// Makes an admin a plain user.
-#[utoipa::path(post, path = "/api/admin/users/{id}/demote", tag = "admin",
-    params(("id" = String, Path)), responses((status = 200, body = AdminUserView)))]
-#[post("/api/admin/users/{id}/demote")]
-pub async fn demote(
-    accounts: web::Data<Accounts>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse> {
-    let row = apply(
-        &accounts,
-        Some(admin.0.id),
-        parse_id(&id)?,
-        AdminAction::Demote,
-    )
-    .await?;
+    let (id, action) = path.into_inner();
+    let action = match action.as_str() {
+        "approve" => AdminAction::Approve,
+        "disable" => AdminAction::Disable,
+        "enable" => AdminAction::Enable,
+        "promote" => AdminAction::Promote,
+        "demote" => AdminAction::Demote,
+        _ => return Err(AccountsError::NotFound),
+    };
+    let row = apply(&accounts, Some(admin.0.id), parse_id(&id)?, action).await?;
     Ok(HttpResponse::Ok().json(AdminUserView::from(&row)))
 }
 
@@ -535,11 +465,7 @@ pub async fn delete_invite(
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_users)
-        .service(approve)
-        .service(disable)
-        .service(enable)
-        .service(promote)
-        .service(demote)
+        .service(act_on_user)
         .service(get_settings)
         .service(update_settings)
         .service(list_invites)
