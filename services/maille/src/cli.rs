@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Load generators that measure a running server (see `maille loadtest pads --help`).
+    Loadtest {
+        #[command(subcommand)]
+        command: crate::loadtest::Loadtest,
+    },
     /// The configuration.
     Config {
         #[command(subcommand)]
@@ -181,7 +186,8 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Config {
             command: ConfigCommand::Example,
-        } => Ok(()),
+        }
+        | Command::Loadtest { .. } => Ok(()),
         Command::Admin {
             command: AdminCommand::User { command },
         } => admin_user(command, settings).await,

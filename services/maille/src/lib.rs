@@ -3,6 +3,7 @@
 
 pub mod cli;
 mod health;
+pub mod loadtest;
 mod logging;
 pub mod startup;
 mod web_assets;
