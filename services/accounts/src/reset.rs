@@ -36,11 +36,20 @@ pub struct ResetConfirm {
 #[post("/api/accounts/password-reset")]
 pub async fn request_reset(
     accounts: web::Data<Accounts>,
+    req: actix_web::HttpRequest,
     body: web::Json<ResetRequest>,
 ) -> Result<HttpResponse> {
     let Ok(email) = accounts_users::normalize_email(&body.email) else {
         return Ok(HttpResponse::Accepted().finish());
     };
+    accounts
+        .throttle()
+        .reset_request(
+            &email,
+            maille_http::ClientAddress::of(&req).0,
+            std::time::Instant::now(),
+        )
+        .map_err(|retry_after| AccountsError::Throttled { retry_after })?;
     let settings = accounts.settings_arc();
     let minutes = settings.accounts.password_reset_validity_minutes.min(60);
     let now = maille_database::now();

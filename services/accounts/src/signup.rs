@@ -117,6 +117,13 @@ pub async fn sign_up(
     body: web::Json<SignUpRequest>,
 ) -> Result<HttpResponse> {
     let body = body.into_inner();
+    accounts
+        .throttle()
+        .sign_up(
+            maille_http::ClientAddress::of(&req).0,
+            std::time::Instant::now(),
+        )
+        .map_err(|retry_after| AccountsError::Throttled { retry_after })?;
     let username = body.username.trim().to_lowercase();
     handles::check_shape("username", &username)?;
     let email = accounts_users::normalize_email(&body.email)?;

@@ -91,12 +91,17 @@ impl Buckets {
     }
 }
 
-/// The login throttle of this process.
+/// The login throttle of this process, and the limits on requests that send emails.
 #[derive(Debug)]
 pub struct LoginThrottle {
     account_and_address: Buckets,
     address: Buckets,
     account: Buckets,
+    /// Sign-ups per client address: 10, then one per 6 minutes.
+    signups: Buckets,
+    /// Password-reset requests per client address and per address asked for: 5, then one
+    /// per 12 minutes, so that nobody can flood a mailbox through the instance.
+    resets: Buckets,
 }
 
 fn address_key(address: Option<IpAddr>) -> String {
@@ -114,7 +119,33 @@ impl LoginThrottle {
                 settings.login_attempts_per_account.saturating_mul(10),
                 refill,
             ),
+            signups: Buckets::new(10, Duration::from_secs(360)),
+            resets: Buckets::new(5, Duration::from_secs(720)),
         }
+    }
+
+    /// Counts a sign-up from `address`; `Err(seconds)` when it must wait.
+    pub fn sign_up(&self, address: Option<IpAddr>, now: Instant) -> Result<(), u64> {
+        let key = address_key(address);
+        self.signups.check(&key, now)?;
+        self.signups.spend(&key, now);
+        Ok(())
+    }
+
+    /// Counts a password-reset request for `email` from `address`.
+    pub fn reset_request(
+        &self,
+        email: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), u64> {
+        let by_address = format!("address {}", address_key(address));
+        let by_email = format!("email {email}");
+        self.resets.check(&by_address, now)?;
+        self.resets.check(&by_email, now)?;
+        self.resets.spend(&by_address, now);
+        self.resets.spend(&by_email, now);
+        Ok(())
     }
 
     /// Whether an attempt on `account` (a stable key: the user's id, or the login typed when
@@ -141,6 +172,8 @@ impl LoginThrottle {
         self.account_and_address.trim(now);
         self.address.trim(now);
         self.account.trim(now);
+        self.signups.trim(now);
+        self.resets.trim(now);
     }
 }
 
@@ -202,6 +235,29 @@ mod tests {
             t.failed("user:1", ip(&format!("198.51.100.{n}")), now);
         }
         assert!(t.check("user:1", ip("203.0.113.5"), now).is_err());
+    }
+
+    #[test]
+    fn email_sending_requests_are_limited_per_address_and_mailbox() {
+        let t = throttle();
+        let now = Instant::now();
+        for _ in 0..10 {
+            assert!(t.sign_up(ip("198.51.100.1"), now).is_ok());
+        }
+        assert!(t.sign_up(ip("198.51.100.1"), now).is_err());
+        assert!(t.sign_up(ip("198.51.100.2"), now).is_ok());
+        for n in 0..5 {
+            assert!(t
+                .reset_request("victim@example.org", ip(&format!("198.51.100.{n}")), now)
+                .is_ok());
+        }
+        // The mailbox is protected whoever asks.
+        assert!(t
+            .reset_request("victim@example.org", ip("203.0.113.9"), now)
+            .is_err());
+        assert!(t
+            .reset_request("other@example.org", ip("203.0.113.9"), now)
+            .is_ok());
     }
 
     #[test]
