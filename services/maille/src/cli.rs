@@ -118,6 +118,22 @@ pub fn run(cli: Cli) -> ExitCode {
         print!("{}", maille_config::reference::example_toml());
         return ExitCode::SUCCESS;
     }
+    // A load generator needs no configuration: it talks to a server from outside.
+    if let Command::Loadtest { command } = cli.command {
+        return match tokio::runtime::Runtime::new() {
+            Ok(runtime) => match runtime.block_on(crate::loadtest::run(command)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("maille loadtest: {error:#}");
+                    ExitCode::FAILURE
+                }
+            },
+            Err(error) => {
+                eprintln!("maille: cannot start the runtime: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let settings = match maille_config::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(error) => {

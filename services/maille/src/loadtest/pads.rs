@@ -456,6 +456,9 @@ pub async fn run(args: PadsArgs) -> anyhow::Result<()> {
             format!("{:.1} MB", after.resident_bytes as f64 / 1_048_576.0),
         ));
     }
+    if counters.connected.load(Ordering::Relaxed) == 0 {
+        bail!("no editor could connect to {}", args.url);
+    }
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     println!("maille loadtest pads — {:.0} s of typing", elapsed);
     for (name, value) in rows {
