@@ -8,13 +8,14 @@ MAILLE := $(CARGO_TARGET_DIR)/debug/maille
 MAILLE_RELEASE := $(CARGO_TARGET_DIR)/release/maille
 
 .PHONY: help run deps deps-run web build release test test-rust test-rust-sqlite test-rust-postgres \
-        test-web test-e2e lint fmt bench clean-data
+        test-web test-e2e test-deploy lint-deploy lint fmt bench clean-data
 
 help:
 	@echo "make run      build everything and start Maille on SQLite at http://127.0.0.1:8080"
 	@echo "make test     every test: format, clippy, Rust on SQLite and PostgreSQL, web unit, browser e2e"
 	@echo "make bench    start-up time, idle memory and login time, printed as a table"
 	@echo "make release  a self-contained release binary (web assets embedded)"
+	@echo "make test-deploy  the Ansible playbook, run twice against a fresh Debian root (root; minutes)"
 
 deps-run:
 	@scripts/install-deps run
@@ -55,10 +56,16 @@ lint:
 # Rust tests run twice, on a fresh SQLite file and then on a fresh PostgreSQL database per test.
 RUST_TEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-test-rust-sqlite:
+# Real Yjs clients (npm yjs + y-websocket) that the pads tests run under Node.
+PADS_JS := services/pads/tests/js
+$(PADS_JS)/node_modules/.package-lock.json: $(PADS_JS)/package-lock.json
+	cd $(PADS_JS) && npm ci --no-audit --no-fund
+	@touch $@
+
+test-rust-sqlite: $(PADS_JS)/node_modules/.package-lock.json
 	TEST_DATABASE=sqlite $(RUST_TEST)
 
-test-rust-postgres:
+test-rust-postgres: $(PADS_JS)/node_modules/.package-lock.json
 	TEST_DATABASE=postgres $(RUST_TEST)
 
 test-rust: test-rust-sqlite test-rust-postgres
@@ -71,6 +78,21 @@ test-e2e: build
 
 test: deps lint test-rust test-web test-e2e
 	@echo "All tests passed."
+
+# The deployment: lint, then the playbook for real against a debootstrapped Debian root, run
+# as root (chroot, mount). MAILLE_BINARY=path skips the build of a clean worktree of HEAD.
+ANSIBLE_VENV := $(HOME)/.cache/maille/ansible-venv
+
+$(ANSIBLE_VENV)/bin/ansible-lint:
+	python3 -m venv $(ANSIBLE_VENV)
+	$(ANSIBLE_VENV)/bin/pip install -q ansible ansible-lint
+
+lint-deploy: $(ANSIBLE_VENV)/bin/ansible-lint
+	cd ansible && PATH=$(ANSIBLE_VENV)/bin:$$PATH ansible-playbook -i inventory.example deploy.yml --syntax-check
+	cd ansible && PATH=$(ANSIBLE_VENV)/bin:$$PATH ansible-lint
+
+test-deploy: lint-deploy
+	ansible/tests/test-deploy
 
 bench: web
 	cargo build --release -p maille

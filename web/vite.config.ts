@@ -17,12 +17,15 @@ export default defineConfig({
     cssCodeSplit: false,
     target: 'es2022',
     sourcemap: false,
+    // The pad editor (TipTap, ProseMirror, Yjs) is one lazily loaded chunk of about 650 kB.
+    chunkSizeWarningLimit: 800,
   },
   server: {
     // `npm run dev` talks to a local `maille serve` on its default port.
     proxy: {
       '/api': 'http://127.0.0.1:8080',
       '/healthz': 'http://127.0.0.1:8080',
+      '/ws': { target: 'ws://127.0.0.1:8080', ws: true },
     },
   },
   test: {

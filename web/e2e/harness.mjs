@@ -54,9 +54,10 @@ function command(args) {
 
 /**
  * Starts `maille serve` with a fresh data directory and waits until /healthz answers 200.
+ * `env` adds settings (`MAILLE_…` variables) for this server only.
  * Returns the base URL, helpers to run CLI commands and read emails, and `stop()`.
  */
-export async function startMaille({ name = 'maille' } = {}) {
+export async function startMaille({ name = 'maille', env: settings = {} } = {}) {
   if (!existsSync(MAILLE_BIN)) {
     throw new Error(
       `The maille binary is not at ${MAILLE_BIN}. Build it (cargo build -p maille) or set MAILLE_BIN.`,
@@ -75,6 +76,7 @@ export async function startMaille({ name = 'maille' } = {}) {
     MAILLE_LISTEN: `127.0.0.1:${port}`,
     MAILLE_PUBLIC_URL: url,
     RUST_LOG: process.env.RUST_LOG ?? 'info',
+    ...settings,
   };
   const [file, args] = command(['serve']);
   const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -15,6 +15,8 @@ export interface Instance {
   version: string;
   registration_mode: RegistrationMode;
   default_language: Language;
+  /** Whether visitors who are not logged in may create pads (absent on older servers). */
+  anonymous_pads?: boolean;
 }
 
 export interface Me {
@@ -106,6 +108,60 @@ export interface InvitationPreview {
   space: { handle: string; display_name: string; description: string };
   inviter: string | { username: string; display_name?: string };
   role: SpaceRole;
+}
+
+export type PadVisibility = 'private' | 'instance' | 'link' | 'public';
+export type PadExpiry = 'day' | 'week' | 'month' | 'year' | 'never';
+
+export type PadOwner = { kind: 'user'; username: string } | { kind: 'space'; handle: string } | { kind: 'none' };
+
+export interface Pad {
+  /** The edit id; null for callers who may only read. */
+  id: string | null;
+  read_id: string;
+  title: string;
+  visibility: PadVisibility;
+  owner: PadOwner;
+  history: boolean;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  deleted_at: number | null;
+  access: 'edit' | 'read';
+  can_manage: boolean;
+}
+
+/** A saved state of a pad (docs/api.md, pad history). */
+export interface PadVersion {
+  id: string;
+  /** Empty for automatic versions. */
+  name: string;
+  automatic: boolean;
+  /** The username of who saved it; null for automatic versions and gone accounts. */
+  created_by: string | null;
+  created_at: number;
+}
+
+/** A version's content, rendered by the server, to show read-only. */
+export interface PadVersionContent {
+  version: PadVersion;
+  html: string;
+  text: string;
+}
+
+export interface NewPad {
+  title?: string;
+  visibility?: PadVisibility;
+  space?: string;
+  expires_in?: PadExpiry;
+  history?: boolean;
+}
+
+export interface PadChanges {
+  title?: string;
+  visibility?: PadVisibility;
+  expires_in?: PadExpiry;
+  history?: boolean;
 }
 
 /** An error answer of the API, or a failure to reach it (`status` 0, code `network_error`). */
@@ -271,6 +327,13 @@ function keepToken(session: Session): Session {
   return session;
 }
 
+const EXPORT_FORMAT = { txt: 'text', md: 'markdown', html: 'html' } as const;
+
+/** The address that downloads a pad in a format (plain text, Markdown or HTML). */
+export function exportUrl(id: string, format: keyof typeof EXPORT_FORMAT): string {
+  return `/api/pads/${seg(id)}/export${query({ format: EXPORT_FORMAT[format] })}`;
+}
+
 /** One function per endpoint of docs/api.md. */
 export const api = {
   instance: () => request<Instance>('GET', '/api/instance'),
@@ -338,4 +401,21 @@ export const api = {
     request<void>('DELETE', `/api/spaces/${seg(handle)}/invitations/${seg(id)}`),
   invitation: (token: string) => request<InvitationPreview>('GET', `/api/invitations/${seg(token)}`),
   acceptInvitation: (token: string) => request<Space>('POST', `/api/invitations/${seg(token)}/accept`),
+
+  createPad: (form: NewPad = {}) => request<Pad>('POST', '/api/pads', form),
+  myPads: (params: { space?: string; trash?: boolean } = {}) =>
+    request<Pad[]>('GET', `/api/pads${query({ space: params.space, trash: params.trash ? 'true' : undefined })}`),
+  pad: (id: string) => request<Pad>('GET', `/api/pads/${seg(id)}`),
+  updatePad: (id: string, changes: PadChanges) => request<Pad>('PATCH', `/api/pads/${seg(id)}`, changes),
+  deletePad: (id: string) => request<void>('DELETE', `/api/pads/${seg(id)}`),
+  restorePad: (id: string) => request<Pad>('POST', `/api/pads/${seg(id)}/restore`),
+  padVersions: (id: string) => request<PadVersion[]>('GET', `/api/pads/${seg(id)}/versions`),
+  savePadVersion: (id: string, name: string) => request<PadVersion>('POST', `/api/pads/${seg(id)}/versions`, { name }),
+  padVersion: (id: string, version: string) =>
+    request<PadVersionContent>('GET', `/api/pads/${seg(id)}/versions/${seg(version)}`),
+  restorePadVersion: (id: string, version: string) =>
+    request<void>('POST', `/api/pads/${seg(id)}/versions/${seg(version)}/restore`),
+  /** Replaces the pad's content on the server (the previous content becomes a version). */
+  importPad: (id: string, format: 'text' | 'markdown', content: string) =>
+    request<void>('POST', `/api/pads/${seg(id)}/import`, { format, content }),
 };

@@ -65,6 +65,8 @@ pub struct InstanceInfo {
     pub registration_mode: String,
     /// `fr` or `en`.
     pub default_language: String,
+    /// Whether visitors who are not logged in may create pads.
+    pub anonymous_pads: bool,
 }
 
 /// Public facts about the instance.
@@ -82,6 +84,7 @@ pub async fn get_instance(accounts: web::Data<Accounts>) -> Result<HttpResponse>
         version: env!("CARGO_PKG_VERSION").to_owned(),
         registration_mode: mode.code().to_owned(),
         default_language: accounts.settings().default_language.code().to_owned(),
+        anonymous_pads: accounts.settings().pads.anonymous_creation,
     }))
 }
 

@@ -44,6 +44,8 @@ pub struct Settings {
     pub accounts: AccountsSettings,
     /// Outgoing email.
     pub mail: MailSettings,
+    /// Pads: anonymous creation, trash, live-editing limits.
+    pub pads: PadsSettings,
     /// Logs.
     pub logging: LoggingSettings,
 }
@@ -61,6 +63,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             accounts: AccountsSettings::default(),
             mail: MailSettings::default(),
+            pads: PadsSettings::default(),
             logging: LoggingSettings::default(),
         }
     }
@@ -302,6 +305,64 @@ impl Default for AccountsSettings {
             login_attempts_per_account: 5,
             login_attempts_per_address: 20,
             login_throttle_refill_seconds: 60,
+        }
+    }
+}
+
+/// Pads: who may create them, how long the trash keeps them, and the limits of live editing.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PadsSettings {
+    /// Whether people who are not logged in may create pads (from the home page, as on
+    /// Framapad). Such pads belong to nobody and are open to anyone with their link.
+    pub anonymous_creation: bool,
+    /// Whether new pads keep their full editing history unless their creator says otherwise.
+    pub history_default: bool,
+    /// Days a deleted pad stays in the trash, where it can be restored, before it is deleted
+    /// for good.
+    pub trash_days: u32,
+    /// Largest WebSocket message accepted from an editor, in bytes; a larger one closes that
+    /// connection.
+    pub max_message_bytes: usize,
+    /// Largest size of a pad's stored document, in bytes; an update that would make it larger
+    /// is refused and its connection closed.
+    pub max_pad_bytes: usize,
+    /// Updates one connection may send per second, on average; a connection sending faster
+    /// than this (beyond `update_burst`) is closed.
+    pub updates_per_second: u32,
+    /// Updates one connection may send in a burst above `updates_per_second` (pasting, a
+    /// reconnection catching up). Other messages (presence, mostly) are allowed five times
+    /// as many, on average and in bursts.
+    pub update_burst: u32,
+    /// Seconds between keep-alive pings; a connection that answers nothing for three of these
+    /// is closed.
+    pub ping_interval_seconds: u64,
+    /// Seconds a pad stays in memory after its last editor left (it is stored already).
+    pub idle_unload_seconds: u64,
+    /// Stored updates after which a pad's log is compacted into one snapshot.
+    pub compaction_threshold: u32,
+    /// Minutes of editing after which a version is saved automatically in the pad's history
+    /// (for pads that keep their history).
+    pub version_interval_minutes: u64,
+    /// Automatic versions kept per pad; older ones are deleted (named versions are kept).
+    pub automatic_versions_kept: u32,
+}
+
+impl Default for PadsSettings {
+    fn default() -> Self {
+        PadsSettings {
+            anonymous_creation: false,
+            history_default: true,
+            trash_days: 30,
+            max_message_bytes: 1024 * 1024,
+            max_pad_bytes: 16 * 1024 * 1024,
+            updates_per_second: 20,
+            update_burst: 200,
+            ping_interval_seconds: 30,
+            idle_unload_seconds: 60,
+            compaction_threshold: 500,
+            version_interval_minutes: 5,
+            automatic_versions_kept: 100,
         }
     }
 }

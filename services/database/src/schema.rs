@@ -118,11 +118,65 @@ diesel::table! {
     }
 }
 
+// pads
+diesel::table! {
+    pads (id) {
+        id -> Text,
+        read_id -> Text,
+        title -> Text,
+        owner_user_id -> Nullable<BigInt>,
+        owner_space_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        visibility -> Text,
+        history -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+// pads
+diesel::table! {
+    pad_documents (pad_id) {
+        pad_id -> Text,
+        state -> Binary,
+        last_seq -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+// pads
+diesel::table! {
+    pad_updates (pad_id, seq) {
+        pad_id -> Text,
+        seq -> BigInt,
+        data -> Binary,
+        created_at -> BigInt,
+    }
+}
+
+// pads
+diesel::table! {
+    pad_versions (id) {
+        id -> BigInt,
+        pad_id -> Text,
+        name -> Text,
+        automatic -> Bool,
+        state -> Binary,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(space_members -> spaces (space_id));
 diesel::joinable!(space_members -> users (user_id));
 diesel::joinable!(space_invitations -> spaces (space_id));
+diesel::joinable!(pad_documents -> pads (pad_id));
+diesel::joinable!(pad_updates -> pads (pad_id));
+diesel::joinable!(pad_versions -> pads (pad_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     handles,
@@ -134,4 +188,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     spaces,
     space_members,
     space_invitations,
+    pads,
+    pad_documents,
+    pad_updates,
+    pad_versions,
 );

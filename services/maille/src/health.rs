@@ -21,6 +21,7 @@ pub struct Probe {
     pub accounts_metrics: AccountsMetrics,
     pub spaces: Option<maille_spaces::Spaces>,
     pub spaces_metrics: maille_spaces::SpacesMetrics,
+    pub pads: Option<maille_pads::Pads>,
     pub pool_connections: Gauge,
     pub pool_idle: Gauge,
     pub metrics_allowed: Arc<Vec<ipnet::IpNet>>,
@@ -32,6 +33,9 @@ impl Probe {
     pub fn register(&self) {
         self.accounts_metrics.register(&self.metrics);
         self.spaces_metrics.register(&self.metrics);
+        if let Some(pads) = &self.pads {
+            pads.metrics().register(&self.metrics);
+        }
         self.metrics.register(
             "database_connections",
             "Open database connections",
@@ -102,6 +106,9 @@ async fn metrics(req: HttpRequest, probe: web::Data<Probe>) -> HttpResponse {
         if let Err(error) = spaces.refresh_metrics(&probe.spaces_metrics).await {
             tracing::warn!(%error, "spaces metrics could not be refreshed");
         }
+    }
+    if let Some(pads) = &probe.pads {
+        pads.refresh_metrics();
     }
     let (open, idle) = probe.db.pool_state();
     probe.pool_connections.set(i64::from(open));

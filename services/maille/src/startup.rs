@@ -12,6 +12,7 @@ use maille_config::Settings;
 use maille_database::Database;
 use maille_http::{Conventions, Metrics};
 use maille_mail::Mailer;
+use maille_pads::Pads;
 use maille_spaces::{Spaces, SpacesMetrics};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
@@ -27,19 +28,27 @@ pub enum Service {
     Accounts,
     /// Spaces and their members.
     Spaces,
+    /// Pads: their REST API and live editing.
+    Pads,
     /// The web front end's files.
     Web,
 }
 
 impl Service {
     /// Every service, in mounting order.
-    pub const ALL: [Service; 3] = [Service::Accounts, Service::Spaces, Service::Web];
+    pub const ALL: [Service; 4] = [
+        Service::Accounts,
+        Service::Spaces,
+        Service::Pads,
+        Service::Web,
+    ];
 
     /// Its name on the command line and in `/healthz`.
     pub fn name(self) -> &'static str {
         match self {
             Service::Accounts => "accounts",
             Service::Spaces => "spaces",
+            Service::Pads => "pads",
             Service::Web => "web",
         }
     }
@@ -78,6 +87,10 @@ pub struct Services {
     pub accounts: Accounts,
     /// Spaces.
     pub spaces: Spaces,
+    /// Pads.
+    pub pads: Pads,
+    /// Fires when the process stops: loaded pads close their connections.
+    pub stop: CancellationToken,
 }
 
 impl Services {
@@ -88,10 +101,18 @@ impl Services {
         settings: Arc<Settings>,
         tasks: TaskTracker,
     ) -> Services {
-        let accounts = Accounts::new(db, mailer, settings, tasks);
+        let accounts = Accounts::new(db, mailer, settings, tasks.clone());
         let spaces = Spaces::new(accounts.clone());
         accounts.register_personal_data(Arc::new(maille_spaces::SpacesPersonalData));
-        Services { accounts, spaces }
+        accounts.register_personal_data(Arc::new(maille_pads::PadsPersonalData));
+        let stop = CancellationToken::new();
+        let pads = Pads::new(spaces.clone(), tasks, stop.clone());
+        Services {
+            accounts,
+            spaces,
+            pads,
+            stop,
+        }
     }
 }
 
@@ -112,6 +133,7 @@ fn openapi_document(services: &[Service]) -> String {
         match service {
             Service::Accounts => doc.merge(Accounts::openapi()),
             Service::Spaces => doc.merge(Spaces::openapi()),
+            Service::Pads => doc.merge(Pads::openapi()),
             Service::Web => {}
         }
     }
@@ -140,8 +162,8 @@ impl Application {
         )
         .context("mail settings")?;
         let tasks = TaskTracker::new();
-        let cancel = CancellationToken::new();
         let services = Services::new(db.clone(), mailer.clone(), settings.clone(), tasks.clone());
+        let cancel = services.stop.clone();
 
         // An unreachable SMTP server is reported, not fatal: everything else works.
         {
@@ -173,6 +195,9 @@ impl Application {
                 .contains(&Service::Spaces)
                 .then(|| services.spaces.clone()),
             spaces_metrics: SpacesMetrics::default(),
+            pads: mounted
+                .contains(&Service::Pads)
+                .then(|| services.pads.clone()),
             pool_connections: Default::default(),
             pool_idle: Default::default(),
             metrics_allowed: Arc::new(settings.http.metrics_allowed.clone()),
@@ -184,6 +209,7 @@ impl Application {
         {
             let accounts = services.accounts.clone();
             let spaces = services.spaces.clone();
+            let pads = services.pads.clone();
             let cancel = cancel.clone();
             tasks.spawn(async move {
                 let mut every = tokio::time::interval(Duration::from_secs(600));
@@ -196,6 +222,9 @@ impl Application {
                             }
                             if let Err(error) = spaces.maintenance().await {
                                 tracing::warn!(%error, "spaces housekeeping failed");
+                            }
+                            if let Err(error) = pads.maintenance().await {
+                                tracing::warn!(%error, "pads housekeeping failed");
                             }
                         }
                     }
@@ -224,6 +253,7 @@ impl Application {
                     match service {
                         Service::Accounts => services.accounts.configure(cfg),
                         Service::Spaces => services.spaces.configure(cfg),
+                        Service::Pads => services.pads.configure(cfg),
                         Service::Web => web_assets::routes(cfg),
                     }
                 }
@@ -264,9 +294,13 @@ impl Application {
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
+        let cancel = self.cancel.clone();
         let signals = tokio::spawn(async move {
             wait_for_signal().await;
             tracing::info!("stopping: finishing requests in flight");
+            // Live pads close their WebSockets first (everything relayed is stored), so that
+            // those long-lived responses do not hold up the graceful stop.
+            cancel.cancel();
             handle.stop(true).await;
         });
         let result = self.server.await;

@@ -43,7 +43,7 @@ pub struct TestServer {
     pub context: Context,
     handle: actix_web::dev::ServerHandle,
     _data_dir: tempfile::TempDir,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl TestServer {
@@ -99,6 +99,13 @@ impl TestServer {
     pub async fn stop(self) {
         self.handle.stop(true).await;
     }
+
+    /// Stops the server at once (no graceful shutdown) and hands back its database, for a new
+    /// server to start on.
+    pub async fn stop_keeping_database(self) -> TestDatabase {
+        self.handle.stop(false).await;
+        self.database
+    }
 }
 
 /// Starts a server: `tweak` adjusts the settings, `mount` builds the services from the context
@@ -109,7 +116,17 @@ where
     M: FnOnce(&Context) -> F,
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
-    let database = TestDatabase::fresh();
+    spawn_on(TestDatabase::fresh(), tweak, mount).await
+}
+
+/// [`spawn`] on an existing database, for tests of what survives a restart (see
+/// [`TestServer::stop_keeping_database`]).
+pub async fn spawn_on<T, M, F>(database: TestDatabase, tweak: T, mount: M) -> TestServer
+where
+    T: FnOnce(&mut Settings),
+    M: FnOnce(&Context) -> F,
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
     let data_dir = tempfile::tempdir().unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -155,6 +172,6 @@ where
         context,
         handle,
         _data_dir: data_dir,
-        _database: database,
+        database,
     }
 }

@@ -22,6 +22,13 @@ describe('matchRoute', () => {
     expect(matchRoute('/s/caf%C3%A9')).toEqual({ name: 'space', handle: 'café' });
   });
 
+  it('opens pads by their edit or read id', () => {
+    expect(matchRoute('/p/Ab3_x-9ZqWcd0123456789')).toEqual({ name: 'pad', id: 'Ab3_x-9ZqWcd0123456789' });
+    expect(matchRoute('/p/abc/')).toEqual({ name: 'pad', id: 'abc' });
+    expect(matchRoute('/p/').name).toBe('not-found');
+    expect(matchRoute('/p/a/b').name).toBe('not-found');
+  });
+
   it('sends everything else to the not-found page', () => {
     for (const path of ['/nope', '/s', '/s/', '/s/a/b', '/join/', '/spaces', '/s/%E0', '/s/a%2Fb']) {
       expect(matchRoute(path).name, path).toBe('not-found');

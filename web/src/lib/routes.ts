@@ -11,6 +11,7 @@ export type Route =
   | { name: 'new-space' }
   | { name: 'space'; handle: string }
   | { name: 'join'; token: string }
+  | { name: 'pad'; id: string }
   | { name: 'admin' }
   | { name: 'not-found' };
 
@@ -43,10 +44,11 @@ export function matchRoute(pathname: string): Route {
   if (name !== undefined) {
     return { name } as Route;
   }
-  const dynamic = /^\/(s|join)\/([^/]+)$/.exec(path);
+  const dynamic = /^\/(s|join|p)\/([^/]+)$/.exec(path);
   if (dynamic) {
     const value = decodeSegment(dynamic[2] ?? '');
     if (value !== null) {
+      if (dynamic[1] === 'p') return { name: 'pad', id: value };
       return dynamic[1] === 's' ? { name: 'space', handle: value } : { name: 'join', token: value };
     }
   }

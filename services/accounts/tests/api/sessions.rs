@@ -74,7 +74,9 @@ async fn sessions_end_after_the_idle_and_absolute_timeouts() {
 async fn a_login_flood_is_throttled_without_locking_the_owner_out() {
     let app = spawn_with(|s| {
         s.accounts.login_attempts_per_account = 3;
-        s.accounts.login_throttle_refill_seconds = 1;
+        // Long enough that the five attempts below happen within one refill even on a busy
+        // machine; short enough to wait for once.
+        s.accounts.login_throttle_refill_seconds = 4;
         // The test client stands behind a proxy on loopback, so addresses come from
         // X-Forwarded-For.
         s.http.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];

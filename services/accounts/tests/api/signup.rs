@@ -162,6 +162,7 @@ async fn closed_registration_refuses_everyone() {
     );
     let (_, info) = body(app.client().get("/api/instance").await).await;
     assert_eq!(info["registration_mode"], "closed");
+    assert_eq!(info["anonymous_pads"], false);
 }
 
 #[tokio::test]

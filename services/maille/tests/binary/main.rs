@@ -5,5 +5,7 @@
 
 mod config;
 mod helpers;
+mod loadtest;
+mod pads;
 mod schema;
 mod serve;

@@ -19,7 +19,7 @@ async fn serve_migrates_answers_health_metrics_openapi_and_the_front_end() {
     assert_eq!(health["status"], "ok");
     assert_eq!(health["database"], "ok");
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
-    for service in ["accounts", "spaces", "web"] {
+    for service in ["accounts", "spaces", "pads", "web"] {
         assert_eq!(health["services"][service], "ok", "{health}");
     }
 
@@ -40,6 +40,7 @@ async fn serve_migrates_answers_health_metrics_openapi_and_the_front_end() {
         "/api/accounts",
         "/api/admin/users",
         "/api/spaces",
+        "/api/pads",
     ] {
         assert!(
             openapi["paths"].get(path).is_some(),
@@ -212,6 +213,8 @@ async fn the_admin_command_line_creates_and_manages_accounts() {
 
 #[tokio::test]
 async fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     let instance = Instance::new();
     let created = instance.run(&[
         "admin",
@@ -227,25 +230,28 @@ async fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
     assert!(created.status.success());
     let mut child = instance.serve().await;
     let base = instance.base();
-    // A login spends tens of milliseconds in argon2: long enough to be in flight.
-    let request = tokio::spawn({
-        let base = base.clone();
-        async move {
-            reqwest::Client::new()
-                .post(format!("{base}/api/session"))
-                .header("Origin", &base)
-                .json(&json!({"login": "ana", "password": "a long enough passphrase"}))
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // A request surely in flight: its headers and half its body are sent, then the signal
+    // comes, then the rest of the body.
+    let body = json!({"login": "ana", "password": "a long enough passphrase"}).to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", instance.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {base}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
     sigterm(&child);
-    assert_eq!(
-        request.await.unwrap().unwrap(),
-        200,
-        "the request in flight was answered"
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the request in flight was answered: {answer}"
     );
     let status = tokio::task::spawn_blocking(move || child.wait())
         .await

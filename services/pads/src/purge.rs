@@ -1,0 +1,26 @@
+//! Deleting for good: expired pads, and pads in the trash for longer than the trash keeps them.
+
+use diesel::prelude::*;
+use maille_database::schema::pads;
+use maille_database::{DbConnection, UnixTime};
+
+use crate::error::Result;
+
+/// Deletes, with their documents and history, the pads expired at `now` and those trashed
+/// more than `trash_days` days before it; returns their edit ids.
+pub fn purge(conn: &mut DbConnection, trash_days: u32, now: UnixTime) -> Result<Vec<String>> {
+    let trashed_before = now - i64::from(trash_days) * 86_400;
+    let doomed: Vec<String> = pads::table
+        .filter(
+            pads::expires_at
+                .le(now)
+                .or(pads::deleted_at.le(trashed_before)),
+        )
+        .select(pads::id)
+        .load(conn)?;
+    if !doomed.is_empty() {
+        // Their documents, log and versions go with them: ON DELETE CASCADE.
+        diesel::delete(pads::table.filter(pads::id.eq_any(&doomed))).execute(conn)?;
+    }
+    Ok(doomed)
+}
