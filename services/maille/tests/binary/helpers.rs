@@ -51,8 +51,17 @@ impl Instance {
 
     /// Starts `maille serve` and waits until /healthz answers 200.
     pub async fn serve(&self) -> Child {
-        let mut child = self
-            .command(&["serve"])
+        self.serve_with(&["serve"], &[]).await
+    }
+
+    /// Starts `maille` with these arguments and extra environment, and waits until /healthz
+    /// answers 200.
+    pub async fn serve_with(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+        let mut command = self.command(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

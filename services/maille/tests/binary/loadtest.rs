@@ -1,23 +1,11 @@
-use std::process::Stdio;
-
 use crate::helpers::{stderr, stdout, Instance, BIN};
 
 #[tokio::test]
 async fn the_pads_load_tool_drives_a_server_and_reports_its_figures() {
     let instance = Instance::new();
     let mut server = instance
-        .command(&["serve"])
-        .env("MAILLE_PADS__ANONYMOUS_CREATION", "true")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = instance.base();
-    for _ in 0..500 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        .serve_with(&["serve"], &[("MAILLE_PADS__ANONYMOUS_CREATION", "true")])
+        .await;
     let pid = server.id().to_string();
     let url = format!("ws://127.0.0.1:{}/ws/pads", instance.port);
     let output = tokio::task::spawn_blocking(move || {

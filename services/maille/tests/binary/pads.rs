@@ -3,7 +3,7 @@
 //! in the reloaded pad, and the clients reconnect and converge with no word lost or doubled.
 
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -12,29 +12,9 @@ use crate::helpers::{repository, Instance};
 
 /// Starts `maille serve` with anonymous pads allowed; returns once /healthz answers.
 async fn serve(instance: &Instance) -> Child {
-    let mut child = instance
-        .command(&["serve"])
-        .env("MAILLE_PADS__ANONYMOUS_CREATION", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("{}/healthz", instance.base())).await {
-            if r.status() == 200 {
-                return child;
-            }
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("maille serve exited early: {status}");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "not healthy in time"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    instance
+        .serve_with(&["serve"], &[("MAILLE_PADS__ANONYMOUS_CREATION", "true")])
+        .await
 }
 
 #[tokio::test]
