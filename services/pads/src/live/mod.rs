@@ -7,6 +7,7 @@ pub mod protocol;
 mod rate;
 mod room;
 pub(crate) mod storage;
+mod writer;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,6 +65,7 @@ pub struct Live {
     cancel: CancellationToken,
     next_id: Arc<AtomicU64>,
     metrics: crate::PadsMetrics,
+    writer: writer::Writer,
 }
 
 impl std::fmt::Debug for Live {
@@ -89,6 +91,7 @@ impl Live {
     ) -> Live {
         Live {
             registry: Registry::default(),
+            writer: writer::Writer::new(db.clone(), tasks.clone()),
             db,
             settings,
             tasks,
@@ -126,6 +129,7 @@ impl Live {
             registry: self.registry.clone(),
             cancel: self.cancel.clone(),
             metrics: self.metrics.clone(),
+            writer: self.writer.clone(),
         };
         let room = Room::run(pad.0.clone(), history, generation, shared, inbox);
         self.tasks.spawn(room);

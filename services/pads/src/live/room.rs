@@ -116,6 +116,8 @@ pub(crate) struct Shared {
     pub cancel: CancellationToken,
     /// The service's metrics.
     pub metrics: crate::PadsMetrics,
+    /// Stores the updates of every pad, together.
+    pub writer: super::writer::Writer,
 }
 
 pub(crate) struct Room {
@@ -126,6 +128,7 @@ pub(crate) struct Room {
     history: bool,
     generation: u64,
     db: Database,
+    writer: super::writer::Writer,
     settings: Arc<PadsSettings>,
     registry: Registry,
     document: Document,
@@ -165,6 +168,7 @@ impl Room {
             registry,
             cancel,
             metrics,
+            writer,
         } = shared;
         let loaded = load(&db, &pad, history).await;
         let (document, stored) = match loaded {
@@ -188,6 +192,7 @@ impl Room {
             history,
             generation,
             db,
+            writer,
             settings: settings.clone(),
             registry,
             document,
@@ -389,9 +394,7 @@ impl Room {
             let pad = self.pad.clone();
             let first = self.next_seq;
             let now = maille_database::now();
-            self.db
-                .transaction(move |conn| storage::append(conn, &pad, first, &updates, now))
-                .await?;
+            self.writer.append(pad, first, updates, now).await?;
             self.next_seq += count as i64;
             self.metrics.updates_stored.inc_by(count as u64);
             self.log_len += count;
