@@ -144,14 +144,6 @@ impl Accounts {
         });
     }
 
-    /// A user's public summary by id.
-    pub async fn user(&self, id: UserId) -> Result<Option<UserSummary>> {
-        let fallback = self.settings().default_language;
-        self.database()
-            .run(move |conn| Ok(users::find(conn, id)?.map(|u| UserSummary::of(&u, fallback))))
-            .await
-    }
-
     /// A user's public summary by username.
     pub async fn user_by_username(&self, username: String) -> Result<Option<UserSummary>> {
         let fallback = self.settings().default_language;

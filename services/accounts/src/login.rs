@@ -6,7 +6,7 @@ use std::time::Instant;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use maille_database::schema::users;
-use maille_http::{ClientAddress, TrustedProxies};
+use maille_http::ClientAddress;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -36,11 +36,7 @@ pub struct SessionBody {
 
 /// The client's address as stored in session records.
 pub(crate) fn record_address(req: &HttpRequest) -> String {
-    let client = ClientAddress::of(req);
-    match req.app_data::<web::Data<TrustedProxies>>() {
-        Some(proxies) => client.for_records(proxies),
-        None => client.for_records(&TrustedProxies::new(Vec::new(), true)),
-    }
+    ClientAddress::record_of(req)
 }
 
 pub(crate) fn user_agent(req: &HttpRequest) -> String {

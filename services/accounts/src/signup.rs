@@ -127,6 +127,7 @@ pub async fn sign_up(
     let username = body.username.trim().to_lowercase();
     handles::check_shape("username", &username)?;
     let email = accounts_users::normalize_email(&body.email)?;
+    let recipient = email.clone();
     password::check_policy(&body.password, &username, &email)?;
     let display_name =
         accounts_users::check_display_name(body.display_name.as_deref().unwrap_or(&username))?;
@@ -211,7 +212,7 @@ pub async fn sign_up(
         Ok(Outcome::Created { user, token }) => {
             tracing::info!(%user, "account created, verification sent");
             accounts.send_later(
-                body_email(&body.email),
+                recipient,
                 language,
                 Email::VerifyEmail {
                     display_name: greeting,
@@ -225,7 +226,7 @@ pub async fn sign_up(
             language,
         }) => {
             accounts.send_later(
-                body_email(&body.email),
+                recipient,
                 language,
                 Email::SignupWithExistingAddress {
                     display_name,
@@ -239,10 +240,6 @@ pub async fn sign_up(
     Ok(HttpResponse::Created().json(SignUpStatus {
         status: "verification_sent",
     }))
-}
-
-fn body_email(raw: &str) -> String {
-    raw.trim().to_lowercase()
 }
 
 /// A verification token from an email.

@@ -91,6 +91,16 @@ impl ClientAddress {
         }
     }
 
+    /// The client's address of `req` as it may be stored or logged, with the instance's
+    /// proxies and truncation setting (truncated when the request carries none).
+    pub fn record_of(req: &HttpRequest) -> String {
+        let client = ClientAddress::of(req);
+        match req.app_data::<web::Data<TrustedProxies>>() {
+            Some(proxies) => client.for_records(proxies),
+            None => client.for_records(&TrustedProxies::new(Vec::new(), true)),
+        }
+    }
+
     /// Finds the client's address of `req`.
     pub fn of(req: &HttpRequest) -> ClientAddress {
         let peer = req.peer_addr().map(|a| a.ip());

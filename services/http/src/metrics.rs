@@ -14,7 +14,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Metric, Registry};
 
-use crate::{ClientAddress, TrustedProxies};
+use crate::ClientAddress;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -122,13 +122,7 @@ impl RequestMetrics {
         let started = Instant::now();
         let method = req.method().to_string();
         let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-        let address = {
-            let client = ClientAddress::of(req.request());
-            match req.app_data::<web::Data<TrustedProxies>>() {
-                Some(proxies) => client.for_records(proxies),
-                None => client.for_records(&TrustedProxies::new(Vec::new(), true)),
-            }
-        };
+        let address = ClientAddress::record_of(req.request());
         let response = next.call(req).await?;
         // The route pattern, never the raw path: it keeps the label set small and keeps
         // tokens in URLs out of metrics and logs.

@@ -254,7 +254,8 @@ impl Application {
                         Service::Accounts => services.accounts.configure(cfg),
                         Service::Spaces => services.spaces.configure(cfg),
                         Service::Pads => services.pads.configure(cfg),
-                        Service::Web => web_assets::routes(cfg),
+                        // The front end is the default service, below.
+                        Service::Web => {}
                     }
                 }
             });

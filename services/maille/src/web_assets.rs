@@ -2,7 +2,7 @@
 //! builds read it from disk, so `npm run build` is enough during development).
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
@@ -61,6 +61,3 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
 pub fn available() -> bool {
     Assets::get("index.html").is_some()
 }
-
-/// Mounts nothing: the front end is the application's default service.
-pub fn routes(_cfg: &mut web::ServiceConfig) {}

@@ -8,8 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{parse_markdown, parse_text, read, render, Format};
 use crate::error::{PadsError, Result};
-use crate::pad::routes::open;
-use crate::pad::Access;
+use crate::pad::routes::{open, open_to_edit};
 use crate::Pads;
 
 /// The export wanted.
@@ -103,10 +102,7 @@ pub async fn import(
     path: web::Path<String>,
     body: web::Json<Import>,
 ) -> Result<HttpResponse> {
-    let opened = open(&pads, &path, user.0.as_ref().map(|u| u.id), false).await?;
-    if opened.access != Access::Edit {
-        return Err(PadsError::Forbidden);
-    }
+    let opened = open_to_edit(&pads, &path, user.0.as_ref().map(|u| u.id)).await?;
     let body = body.into_inner();
     let nodes = match body.format {
         ImportFormat::Text => parse_text(&body.content),

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use super::VersionRow;
 use crate::content::{read, render, Format};
 use crate::error::{PadsError, Result};
-use crate::pad::routes::open;
-use crate::pad::{Access, PadRow};
+use crate::pad::routes::{open, open_to_edit};
+use crate::pad::PadRow;
 use crate::Pads;
 
 /// A version in the history panel.
@@ -137,10 +137,7 @@ pub async fn save_version(
         return Err(PadsError::invalid("name", "1 to 100 characters"));
     }
     let by = user.0.map(|u| u.id);
-    let opened = open(&pads, &path, by, false).await?;
-    if opened.access != Access::Edit {
-        return Err(PadsError::Forbidden);
-    }
+    let opened = open_to_edit(&pads, &path, by).await?;
     let row = save_current(&pads, &opened.row, &name, by).await?;
     let view = views(&pads, vec![row])
         .await?
@@ -208,10 +205,7 @@ pub async fn restore_version(
 ) -> Result<HttpResponse> {
     let (id, version_text) = path.into_inner();
     let by = user.0.map(|u| u.id);
-    let opened = open(&pads, &id, by, false).await?;
-    if opened.access != Access::Edit {
-        return Err(PadsError::Forbidden);
-    }
+    let opened = open_to_edit(&pads, &id, by).await?;
     let (_, document) = version(&pads, &opened.row, version_id(&version_text)?).await?;
     let nodes = read(document.doc());
     save_current(&pads, &opened.row, "before restore", by).await?;

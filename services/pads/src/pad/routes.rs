@@ -348,6 +348,31 @@ pub async fn list_pads(
     Ok(HttpResponse::Ok().json(views(&pads, opened).await?))
 }
 
+/// Opens a pad for one of its managers; 403 `forbidden` for those who may only open it.
+pub(crate) async fn open_to_manage(
+    pads: &Pads,
+    id: &str,
+    user: Option<UserId>,
+    include_trashed: bool,
+) -> Result<Opened> {
+    let opened = open(pads, id, user, include_trashed).await?;
+    if opened.can_manage {
+        Ok(opened)
+    } else {
+        Err(PadsError::Forbidden)
+    }
+}
+
+/// Opens a pad for someone who may edit it; 403 `forbidden` for read-only callers.
+pub(crate) async fn open_to_edit(pads: &Pads, id: &str, user: Option<UserId>) -> Result<Opened> {
+    let opened = open(pads, id, user, false).await?;
+    if opened.access == Access::Edit {
+        Ok(opened)
+    } else {
+        Err(PadsError::Forbidden)
+    }
+}
+
 /// Opens a pad by edit or read id, for whoever may.
 pub(crate) async fn open(
     pads: &Pads,
@@ -406,10 +431,7 @@ pub async fn update_pad(
 ) -> Result<HttpResponse> {
     let body = body.into_inner();
     let title = body.title.as_deref().map(check_title).transpose()?;
-    let opened = open(&pads, &path, user.0.map(|u| u.id), false).await?;
-    if !opened.can_manage {
-        return Err(PadsError::Forbidden);
-    }
+    let opened = open_to_manage(&pads, &path, user.0.map(|u| u.id), false).await?;
     if let Some(visibility) = body.visibility {
         let ownerless = opened.row.owner() == Owner::Nobody;
         if ownerless && matches!(visibility, Visibility::Private | Visibility::Instance) {
@@ -474,10 +496,7 @@ pub async fn delete_pad(
     user: OptionalUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let opened = open(&pads, &path, user.0.map(|u| u.id), false).await?;
-    if !opened.can_manage {
-        return Err(PadsError::Forbidden);
-    }
+    let opened = open_to_manage(&pads, &path, user.0.map(|u| u.id), false).await?;
     let now = maille_database::now();
     let id = opened.row.id.clone();
     pads.database()
@@ -506,10 +525,7 @@ pub async fn restore_pad(
     user: OptionalUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let opened = open(&pads, &path, user.0.map(|u| u.id), true).await?;
-    if !opened.can_manage {
-        return Err(PadsError::Forbidden);
-    }
+    let opened = open_to_manage(&pads, &path, user.0.map(|u| u.id), true).await?;
     let now = maille_database::now();
     let id = opened.row.id.clone();
     pads.database()
