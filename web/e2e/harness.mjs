@@ -178,9 +178,10 @@ export async function startMaille({ name = 'maille', env: settings = {} } = {}) 
 
 /**
  * Launches Debian's Chromium headless. Playwright gives every launch a fresh temporary
- * profile (user data directory) and removes it on close.
+ * profile (user data directory) and removes it on close. `args` adds command-line switches
+ * (the rooms test adds a fake camera and microphone).
  */
-export async function launchBrowser() {
+export async function launchBrowser({ args: extraArgs = [] } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install -y chromium`);
   }
@@ -195,6 +196,7 @@ export async function launchBrowser() {
       '--no-first-run',
       '--disable-sync',
       '--disable-quic',
+      ...extraArgs,
     ],
   });
 }

@@ -17,6 +17,8 @@ export interface Instance {
   default_language: Language;
   /** Whether visitors who are not logged in may create pads (absent on older servers). */
   anonymous_pads?: boolean;
+  /** Whether visitors who are not logged in may create video rooms (absent on older servers). */
+  anonymous_rooms?: boolean;
 }
 
 export interface Me {

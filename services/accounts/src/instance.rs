@@ -67,6 +67,8 @@ pub struct InstanceInfo {
     pub default_language: String,
     /// Whether visitors who are not logged in may create pads.
     pub anonymous_pads: bool,
+    /// Whether visitors who are not logged in may create video rooms.
+    pub anonymous_rooms: bool,
 }
 
 /// Public facts about the instance.
@@ -85,6 +87,7 @@ pub async fn get_instance(accounts: web::Data<Accounts>) -> Result<HttpResponse>
         registration_mode: mode.code().to_owned(),
         default_language: accounts.settings().default_language.code().to_owned(),
         anonymous_pads: accounts.settings().pads.anonymous_creation,
+        anonymous_rooms: accounts.settings().rooms.anonymous_rooms,
     }))
 }
 

@@ -174,6 +174,35 @@ impl Accounts {
         Ok(rows.iter().map(|u| UserSummary::of(u, fallback)).collect())
     }
 
+    /// Figures published in NodeInfo: accounts that can log in, those who logged in within 30
+    /// and 180 days of `now`, and whether anyone may sign up.
+    pub fn usage_blocking(
+        &self,
+        conn: &mut maille_database::DbConnection,
+        now: maille_database::UnixTime,
+    ) -> Result<Usage> {
+        use diesel::prelude::*;
+        use maille_database::schema::users as t;
+        let active = t::approved.eq(true).and(t::disabled.eq(false));
+        let total: i64 = t::table.filter(active).count().get_result(conn)?;
+        let since = |days: i64| t::last_login_at.ge(now - days * 86_400);
+        let active_month: i64 = t::table
+            .filter(active.and(since(30)))
+            .count()
+            .get_result(conn)?;
+        let active_halfyear: i64 = t::table
+            .filter(active.and(since(180)))
+            .count()
+            .get_result(conn)?;
+        let mode = instance::registration_mode(conn, self.settings().accounts.registration)?;
+        Ok(Usage {
+            total,
+            active_month,
+            active_halfyear,
+            open_registrations: mode == maille_config::RegistrationMode::Open,
+        })
+    }
+
     /// How many active administrators the instance has.
     pub async fn admin_count(&self) -> Result<usize> {
         self.database()
@@ -193,6 +222,19 @@ impl Accounts {
 }
 
 pub use maintenance::AccountsMetrics;
+
+/// Figures about the instance's accounts, as NodeInfo publishes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// Accounts that can log in.
+    pub total: i64,
+    /// Of those, logged in within 30 days.
+    pub active_month: i64,
+    /// Of those, logged in within 180 days.
+    pub active_halfyear: i64,
+    /// Whether anyone may sign up (registration mode `open`).
+    pub open_registrations: bool,
+}
 
 #[derive(utoipa::OpenApi)]
 #[openapi(

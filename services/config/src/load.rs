@@ -219,8 +219,103 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
             return Err(invalid("mail.smtp.host", "must not be empty"));
         }
     }
+    let rooms = &settings.rooms;
+    if !(2..=1000).contains(&rooms.max_participants) {
+        return Err(invalid("rooms.max_participants", "must be between 2 and 1000"));
+    }
+    if rooms.udp_port_min > rooms.udp_port_max || (rooms.udp_port_min == 0) != (rooms.udp_port_max == 0) {
+        return Err(invalid(
+            "rooms.udp_port_min",
+            "udp_port_min and udp_port_max must both be 0, or a range with min <= max",
+        ));
+    }
+    if !rooms.turn_urls.is_empty() && rooms.turn_secret.expose_secret().len() < 16 {
+        return Err(invalid(
+            "rooms.turn_secret",
+            "must have at least 16 characters when turn_urls are set",
+        ));
+    }
+    if let Some(url) = rooms
+        .turn_urls
+        .iter()
+        .find(|u| !(u.starts_with("turn:") || u.starts_with("turns:")))
+    {
+        return Err(invalid(
+            "rooms.turn_urls",
+            format!("{url}: must start with turn: or turns:"),
+        ));
+    }
+    if rooms.turn_credential_ttl_seconds < 60 {
+        return Err(invalid("rooms.turn_credential_ttl_seconds", "must be at least 60"));
+    }
+    validate_federation(settings)?;
     if settings.logging.retention_days == 0 {
         return Err(invalid("logging.retention_days", "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn validate_federation(settings: &Settings) -> Result<(), ConfigError> {
+    let federation = &settings.federation;
+    if federation.allow_insecure_http {
+        let url = &settings.public_url;
+        let loopback = match url.host() {
+            Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        if url.scheme() != "http" || !loopback {
+            return Err(invalid(
+                "federation.allow_insecure_http",
+                "is for tests only: allowed only when public_url is http:// on localhost or a loopback address",
+            ));
+        }
+    }
+    if federation.max_activity_bytes < 1024 {
+        return Err(invalid(
+            "federation.max_activity_bytes",
+            "must be at least 1024",
+        ));
+    }
+    if federation.inbox_per_second_per_instance == 0 || federation.inbox_burst_per_instance == 0 {
+        return Err(invalid(
+            "federation.inbox_per_second_per_instance",
+            "inbox limits must be at least 1",
+        ));
+    }
+    if federation.delivery_retry_days == 0 {
+        return Err(invalid(
+            "federation.delivery_retry_days",
+            "must be at least 1",
+        ));
+    }
+    if federation.delivery_concurrency == 0 {
+        return Err(invalid(
+            "federation.delivery_concurrency",
+            "must be at least 1",
+        ));
+    }
+    if federation.request_timeout_seconds == 0 {
+        return Err(invalid(
+            "federation.request_timeout_seconds",
+            "must be at least 1",
+        ));
+    }
+    for (key, list) in [
+        ("federation.blocked_domains", &federation.blocked_domains),
+        ("federation.allowed_domains", &federation.allowed_domains),
+    ] {
+        for domain in list {
+            let ok = !domain.is_empty()
+                && domain.len() <= 253
+                && domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            if !ok {
+                return Err(invalid(key, format!("`{domain}` is not a domain name")));
+            }
+        }
     }
     Ok(())
 }

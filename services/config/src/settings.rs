@@ -46,6 +46,10 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Pads: anonymous creation, trash, live-editing limits.
     pub pads: PadsSettings,
+    /// Rooms: video calls through Maille's SFU, their UDP ports, public address and TURN.
+    pub rooms: RoomsSettings,
+    /// Federation over ActivityPub: who this instance federates with, and its limits.
+    pub federation: FederationSettings,
     /// Logs.
     pub logging: LoggingSettings,
 }
@@ -64,6 +68,8 @@ impl Default for Settings {
             accounts: AccountsSettings::default(),
             mail: MailSettings::default(),
             pads: PadsSettings::default(),
+            rooms: RoomsSettings::default(),
+            federation: FederationSettings::default(),
             logging: LoggingSettings::default(),
         }
     }
@@ -367,6 +373,62 @@ impl Default for PadsSettings {
     }
 }
 
+/// Rooms: video calls through Maille's own SFU (selective forwarding unit). See
+/// `docs/admin/rooms.md` for the ports to open and for TURN.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoomsSettings {
+    /// Whether people who are not logged in may create rooms from a link (as on Framatalk).
+    /// Such rooms belong to nobody; whoever created them moderates them.
+    pub anonymous_rooms: bool,
+    /// Most participants a room may have; each room's own limit (50 by default) is capped
+    /// by this.
+    pub max_participants: u32,
+    /// Local IP address the media (UDP) sockets bind to. `0.0.0.0` binds every interface
+    /// except loopback; name one address to bind only it (`127.0.0.1` for local tests).
+    #[schemars(with = "String")]
+    pub udp_address: std::net::IpAddr,
+    /// First UDP port of the range used for media: each participant's two connections take
+    /// one port each. `0` (with `udp_port_max` 0): any free port the system picks. Open the
+    /// range in the firewall. (A single multiplexed port is not available with the WebRTC
+    /// library Maille uses.)
+    pub udp_port_min: u16,
+    /// Last UDP port of the media range (inclusive).
+    pub udp_port_max: u16,
+    /// Public IP addresses of this host when it sits behind a 1:1 NAT (a cloud instance
+    /// with a private address): they replace the private address in what clients are told.
+    /// Empty: the addresses of the interfaces are announced as they are.
+    #[schemars(with = "Vec<String>")]
+    pub public_ips: Vec<std::net::IpAddr>,
+    /// TURN server(s) handed to clients, e.g. `turn:turn.example.org:3478?transport=udp`
+    /// and `turns:turn.example.org:5349?transport=tcp`. Empty: no TURN (calls from behind
+    /// strict firewalls fail). No STUN server of someone else is ever used.
+    pub turn_urls: Vec<String>,
+    /// Secret shared with coturn (`static-auth-secret` with `use-auth-secret`): clients get
+    /// short-lived credentials computed from it.
+    #[schemars(with = "String")]
+    #[serde(serialize_with = "serialize_secret")]
+    pub turn_secret: SecretString,
+    /// How long the TURN credentials handed to a participant stay valid, in seconds.
+    pub turn_credential_ttl_seconds: u64,
+}
+
+impl Default for RoomsSettings {
+    fn default() -> Self {
+        RoomsSettings {
+            anonymous_rooms: false,
+            max_participants: 50,
+            udp_address: std::net::IpAddr::from([0, 0, 0, 0]),
+            udp_port_min: 40000,
+            udp_port_max: 40999,
+            public_ips: Vec::new(),
+            turn_urls: Vec::new(),
+            turn_secret: SecretString::from(String::new()),
+            turn_credential_ttl_seconds: 24 * 3600,
+        }
+    }
+}
+
 /// Outgoing email.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -463,6 +525,92 @@ impl Default for LoggingSettings {
             format: LogFormat::Text,
             truncate_addresses: true,
             retention_days: 14,
+        }
+    }
+}
+
+/// Who this instance federates with over ActivityPub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FederationMode {
+    /// Every instance but the blocked domains.
+    Open,
+    /// Only the allowed domains (and never a blocked one).
+    Allowlist,
+    /// No federation: nothing is sent, received or served to other instances.
+    Off,
+}
+
+impl FederationMode {
+    /// The mode's name as used in the API and configuration.
+    pub fn code(self) -> &'static str {
+        match self {
+            FederationMode::Open => "open",
+            FederationMode::Allowlist => "allowlist",
+            FederationMode::Off => "off",
+        }
+    }
+}
+
+/// Federation over ActivityPub (see `docs/federation.md`): who this instance federates with,
+/// and the limits it applies to other instances.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationSettings {
+    /// `open` (every instance but blocked domains), `allowlist` (only allowed domains) or
+    /// `off`.
+    pub mode: FederationMode,
+    /// Domains blocked from the first start (added to the admin's list, where
+    /// `maille admin federation unblock` can remove them). A blocked domain's subdomains are
+    /// blocked too.
+    pub blocked_domains: Vec<String>,
+    /// Domains allowed from the first start, for the `allowlist` mode.
+    pub allowed_domains: Vec<String>,
+    /// Refuse unsigned requests for actors and objects (401), as Mastodon's "secure mode"
+    /// does, so that blocked instances cannot read public data either. WebFinger and NodeInfo
+    /// stay open.
+    pub signed_fetch_required: bool,
+    /// Largest activity accepted in an inbox, in bytes (larger: 413).
+    pub max_activity_bytes: usize,
+    /// Activities accepted per second from one instance, on average (more: 429).
+    pub inbox_per_second_per_instance: u32,
+    /// Activities accepted from one instance in a burst above the average.
+    pub inbox_burst_per_instance: u32,
+    /// Days a delivery is retried (with growing delays) before it is dropped and its instance
+    /// marked dead.
+    pub delivery_retry_days: u32,
+    /// Seconds before the first retry of a failed delivery; each further failure doubles the
+    /// delay, up to six hours.
+    pub delivery_first_retry_seconds: u64,
+    /// Instances delivered to at the same time (each instance receives its activities one
+    /// by one, in order).
+    pub delivery_concurrency: usize,
+    /// Seconds a request to another instance may take.
+    pub request_timeout_seconds: u64,
+    /// Days the ids of received activities are remembered, so that a repeat is ignored.
+    pub received_ids_days: u32,
+    /// FOR TESTS ONLY: allow plain http, `localhost` and ports in other instances' addresses,
+    /// and requests to loopback addresses. Refused unless `public_url` is plain http on
+    /// `localhost` or a loopback address.
+    pub allow_insecure_http: bool,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        FederationSettings {
+            mode: FederationMode::Open,
+            blocked_domains: Vec::new(),
+            allowed_domains: Vec::new(),
+            signed_fetch_required: false,
+            max_activity_bytes: 256 * 1024,
+            inbox_per_second_per_instance: 50,
+            inbox_burst_per_instance: 500,
+            delivery_retry_days: 7,
+            delivery_concurrency: 32,
+            delivery_first_retry_seconds: 30,
+            request_timeout_seconds: 10,
+            received_ids_days: 30,
+            allow_insecure_http: false,
         }
     }
 }

@@ -72,6 +72,8 @@ pub struct Database {
     /// instead of failing with "database is locked" when a read-then-write transaction loses a
     /// race. PostgreSQL needs no such lock.
     sqlite_writer: Arc<std::sync::Mutex<()>>,
+    /// Wakes the consumer of the outbox (see [`crate::outbox`]) in this process.
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Database {
@@ -140,7 +142,19 @@ impl Database {
             pool,
             backend,
             sqlite_writer: Arc::new(std::sync::Mutex::new(())),
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
         })
+    }
+
+    /// Tells the outbox's consumer in this process that events were committed (see
+    /// [`crate::outbox`]); call it after the commit.
+    pub fn notify_outbox(&self) {
+        self.outbox_signal.notify_one();
+    }
+
+    /// What the outbox's consumer waits on.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_signal.clone()
     }
 
     /// Which engine this is.

@@ -6,6 +6,7 @@
 
 mod connection;
 mod ids;
+pub mod outbox;
 pub mod schema;
 mod time;
 

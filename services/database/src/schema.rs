@@ -169,6 +169,156 @@ diesel::table! {
     }
 }
 
+// rooms
+diesel::table! {
+    rooms (id) {
+        id -> Text,
+        name -> Text,
+        owner_user_id -> Nullable<BigInt>,
+        owner_space_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        password_hash -> Nullable<Text>,
+        moderator_key_hash -> Nullable<Text>,
+        lobby -> Bool,
+        max_participants -> BigInt,
+        locked -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+// rooms
+diesel::table! {
+    room_moderators (room_id, user_id) {
+        room_id -> Text,
+        user_id -> BigInt,
+    }
+}
+
+// federation
+diesel::table! {
+    federation_local_actors (kind, local_id) {
+        kind -> Text,
+        local_id -> BigInt,
+        public_key_pem -> Text,
+        private_key_pem -> Text,
+        manual_approval -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+// federation
+diesel::table! {
+    federation_remote_actors (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        kind -> Text,
+        username -> Text,
+        domain -> Text,
+        display_name -> Text,
+        summary -> Text,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        url -> Nullable<Text>,
+        icon -> Nullable<Text>,
+        public_key_pem -> Text,
+        fetched_at -> BigInt,
+    }
+}
+
+// federation
+diesel::table! {
+    federation_follows (id) {
+        id -> BigInt,
+        direction -> Text,
+        local_kind -> Text,
+        local_id -> BigInt,
+        remote_actor_id -> BigInt,
+        state -> Text,
+        follow_activity_id -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+// federation
+diesel::table! {
+    federation_deliveries (id) {
+        id -> BigInt,
+        domain -> Text,
+        seq -> BigInt,
+        inbox -> Text,
+        activity_id -> Text,
+        actor_kind -> Text,
+        actor_local_id -> BigInt,
+        body -> Text,
+        attempts -> Integer,
+        last_error -> Text,
+        created_at -> BigInt,
+    }
+}
+
+// federation
+diesel::table! {
+    federation_received (activity_id) {
+        activity_id -> Text,
+        received_at -> BigInt,
+    }
+}
+
+// federation
+diesel::table! {
+    federation_instances (domain) {
+        domain -> Text,
+        state -> Text,
+        failures -> Integer,
+        first_failure_at -> Nullable<BigInt>,
+        next_attempt_at -> BigInt,
+        last_success_at -> Nullable<BigInt>,
+        last_error -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+// federation
+diesel::table! {
+    federation_domain_policies (domain) {
+        domain -> Text,
+        policy -> Text,
+        reason -> Text,
+        created_at -> BigInt,
+    }
+}
+
+// outbox (written by pads and rooms, taken by federation)
+diesel::table! {
+    outbox_events (id) {
+        id -> BigInt,
+        seq -> BigInt,
+        topic -> Text,
+        payload -> Text,
+        created_at -> BigInt,
+    }
+}
+
+// federation
+diesel::table! {
+    federation_feed (id) {
+        id -> BigInt,
+        object_id -> Text,
+        remote_actor_id -> BigInt,
+        author -> Text,
+        author_name -> Text,
+        kind -> Text,
+        title -> Text,
+        summary -> Text,
+        url -> Text,
+        published_at -> BigInt,
+        updated_at -> BigInt,
+        received_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(space_members -> spaces (space_id));
@@ -177,6 +327,10 @@ diesel::joinable!(space_invitations -> spaces (space_id));
 diesel::joinable!(pad_documents -> pads (pad_id));
 diesel::joinable!(pad_updates -> pads (pad_id));
 diesel::joinable!(pad_versions -> pads (pad_id));
+diesel::joinable!(room_moderators -> rooms (room_id));
+
+diesel::joinable!(federation_follows -> federation_remote_actors (remote_actor_id));
+diesel::joinable!(federation_feed -> federation_remote_actors (remote_actor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     handles,
@@ -192,4 +346,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     pad_documents,
     pad_updates,
     pad_versions,
+    federation_local_actors,
+    federation_remote_actors,
+    federation_follows,
+    federation_deliveries,
+    federation_received,
+    federation_instances,
+    federation_domain_policies,
+    federation_feed,
+    outbox_events,
+    rooms,
+    room_moderators,
 );

@@ -29,7 +29,7 @@ pub struct Cli {
 enum Command {
     /// Run the server (every service, or those named with --only).
     Serve {
-        /// Services to mount, comma-separated: accounts, spaces, web.
+        /// Services to mount, comma-separated: accounts, spaces, pads, rooms, web.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
@@ -59,6 +59,35 @@ enum AdminCommand {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Who may federate: domain blocks and allows (see docs/federation.md).
+    Federation {
+        #[command(subcommand)]
+        command: FederationCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FederationCommand {
+    /// Block a domain (and its subdomains): nothing is received from, sent to or fetched from it.
+    Block {
+        domain: String,
+        /// Why (kept for admins).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Remove a block.
+    Unblock { domain: String },
+    /// Allow a domain (for `federation.mode = "allowlist"`).
+    Allow {
+        domain: String,
+        /// Why (kept for admins).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Remove an allow.
+    Disallow { domain: String },
+    /// List blocked and allowed domains.
+    List,
 }
 
 #[derive(Debug, Args)]
@@ -181,7 +210,7 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
                 only.iter()
                     .map(|name| {
                         Service::parse(name).with_context(|| {
-                            format!("unknown service `{name}` (use accounts, spaces, web)")
+                            format!("unknown service `{name}` (use accounts, spaces, pads, rooms, web)")
                         })
                     })
                     .collect::<anyhow::Result<Vec<_>>>()?
@@ -207,7 +236,36 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::User { command },
         } => admin_user(command, settings).await,
+        Command::Admin {
+            command: AdminCommand::Federation { command },
+        } => admin_federation(command, settings).await,
     }
+}
+
+async fn admin_federation(command: FederationCommand, settings: Settings) -> anyhow::Result<()> {
+    use maille_federation::policy::cli::{self as federation_cli, Action};
+    let db = open_database(&settings).await?;
+    tokio::task::spawn_blocking(move || {
+        let (action, domain, reason) = match command {
+            FederationCommand::List => {
+                let rows = federation_cli::list(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("mode: {}", settings.federation.mode.code());
+                for row in rows {
+                    println!("{}\t{}\t{}", row.policy, row.domain, row.reason);
+                }
+                return Ok(());
+            }
+            FederationCommand::Block { domain, reason } => (Action::Block, domain, reason),
+            FederationCommand::Unblock { domain } => (Action::Unblock, domain, String::new()),
+            FederationCommand::Allow { domain, reason } => (Action::Allow, domain, reason),
+            FederationCommand::Disallow { domain } => (Action::Disallow, domain, String::new()),
+        };
+        let line = federation_cli::run(&db, action, &domain, &reason)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("{line}");
+        Ok(())
+    })
+    .await?
 }
 
 async fn admin_user(command: UserCommand, settings: Settings) -> anyhow::Result<()> {

@@ -22,6 +22,7 @@ pub struct Probe {
     pub spaces: Option<maille_spaces::Spaces>,
     pub spaces_metrics: maille_spaces::SpacesMetrics,
     pub pads: Option<maille_pads::Pads>,
+    pub rooms: Option<maille_rooms::Rooms>,
     pub pool_connections: Gauge,
     pub pool_idle: Gauge,
     pub metrics_allowed: Arc<Vec<ipnet::IpNet>>,
@@ -35,6 +36,9 @@ impl Probe {
         self.spaces_metrics.register(&self.metrics);
         if let Some(pads) = &self.pads {
             pads.metrics().register(&self.metrics);
+        }
+        if let Some(rooms) = &self.rooms {
+            rooms.metrics().register(&self.metrics);
         }
         self.metrics.register(
             "database_connections",
@@ -109,6 +113,9 @@ async fn metrics(req: HttpRequest, probe: web::Data<Probe>) -> HttpResponse {
     }
     if let Some(pads) = &probe.pads {
         pads.refresh_metrics();
+    }
+    if let Some(rooms) = &probe.rooms {
+        rooms.refresh_metrics();
     }
     let (open, idle) = probe.db.pool_state();
     probe.pool_connections.set(i64::from(open));

@@ -12,7 +12,9 @@ use maille_config::Settings;
 use maille_database::Database;
 use maille_http::{Conventions, Metrics};
 use maille_mail::Mailer;
+use maille_federation::Federation;
 use maille_pads::Pads;
+use maille_rooms::Rooms;
 use maille_spaces::{Spaces, SpacesMetrics};
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
@@ -30,16 +32,22 @@ pub enum Service {
     Spaces,
     /// Pads: their REST API and live editing.
     Pads,
+    /// Rooms: their REST API, signalling and the SFU.
+    Rooms,
+    /// Federation over ActivityPub: WebFinger, NodeInfo, actors, inboxes, delivery.
+    Federation,
     /// The web front end's files.
     Web,
 }
 
 impl Service {
     /// Every service, in mounting order.
-    pub const ALL: [Service; 4] = [
+    pub const ALL: [Service; 6] = [
         Service::Accounts,
         Service::Spaces,
         Service::Pads,
+        Service::Rooms,
+        Service::Federation,
         Service::Web,
     ];
 
@@ -49,6 +57,8 @@ impl Service {
             Service::Accounts => "accounts",
             Service::Spaces => "spaces",
             Service::Pads => "pads",
+            Service::Rooms => "rooms",
+            Service::Federation => "federation",
             Service::Web => "web",
         }
     }
@@ -89,6 +99,8 @@ pub struct Services {
     pub spaces: Spaces,
     /// Pads.
     pub pads: Pads,
+    /// Rooms.
+    pub rooms: Rooms,
     /// Fires when the process stops: loaded pads close their connections.
     pub stop: CancellationToken,
 }
@@ -105,12 +117,15 @@ impl Services {
         let spaces = Spaces::new(accounts.clone());
         accounts.register_personal_data(Arc::new(maille_spaces::SpacesPersonalData));
         accounts.register_personal_data(Arc::new(maille_pads::PadsPersonalData));
+        accounts.register_personal_data(Arc::new(maille_rooms::RoomsPersonalData));
         let stop = CancellationToken::new();
-        let pads = Pads::new(spaces.clone(), tasks, stop.clone());
+        let pads = Pads::new(spaces.clone(), tasks.clone(), stop.clone());
+        let rooms = Rooms::new(spaces.clone(), tasks, stop.clone());
         Services {
             accounts,
             spaces,
             pads,
+            rooms,
             stop,
         }
     }
@@ -134,6 +149,8 @@ fn openapi_document(services: &[Service]) -> String {
             Service::Accounts => doc.merge(Accounts::openapi()),
             Service::Spaces => doc.merge(Spaces::openapi()),
             Service::Pads => doc.merge(Pads::openapi()),
+            Service::Rooms => doc.merge(Rooms::openapi()),
+            Service::Federation => doc.merge(Federation::openapi()),
             Service::Web => {}
         }
     }
@@ -164,6 +181,27 @@ impl Application {
         let tasks = TaskTracker::new();
         let services = Services::new(db.clone(), mailer.clone(), settings.clone(), tasks.clone());
         let cancel = services.stop.clone();
+        let federation = Federation::new(services.spaces.clone(), tasks.clone(), cancel.clone())
+            .await
+            .context("federation")?;
+        if mounted.contains(&Service::Federation) {
+            federation.start();
+            let federation = federation.clone();
+            let cancel = cancel.clone();
+            tasks.spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(300));
+                loop {
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = every.tick() => {
+                            if let Err(error) = federation.maintenance().await {
+                                tracing::warn!(%error, "federation housekeeping failed");
+                            }
+                        }
+                    }
+                }
+            });
+        }
 
         // An unreachable SMTP server is reported, not fatal: everything else works.
         {
@@ -198,6 +236,9 @@ impl Application {
             pads: mounted
                 .contains(&Service::Pads)
                 .then(|| services.pads.clone()),
+            rooms: mounted
+                .contains(&Service::Rooms)
+                .then(|| services.rooms.clone()),
             pool_connections: Default::default(),
             pool_idle: Default::default(),
             metrics_allowed: Arc::new(settings.http.metrics_allowed.clone()),
@@ -242,8 +283,10 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let app_services = services.clone();
+        let app_federation = federation.clone();
         let mut server = HttpServer::new(move || {
             let services = app_services.clone();
+            let federation = app_federation.clone();
             let probe = probe.clone();
             let mounted = mounted_list.clone();
             let app = maille_http::app(&conventions, move |cfg| {
@@ -254,6 +297,8 @@ impl Application {
                         Service::Accounts => services.accounts.configure(cfg),
                         Service::Spaces => services.spaces.configure(cfg),
                         Service::Pads => services.pads.configure(cfg),
+                        Service::Rooms => services.rooms.configure(cfg),
+                        Service::Federation => federation.configure(cfg),
                         // The front end is the default service, below.
                         Service::Web => {}
                     }

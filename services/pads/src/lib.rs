@@ -151,6 +151,7 @@ impl Pads {
                 .await;
         }
         if !purged.is_empty() {
+            self.database().notify_outbox();
             tracing::info!(count = purged.len(), "expired and trashed pads deleted");
         }
         Ok(purged.len())

@@ -103,6 +103,22 @@ impl Spaces {
             .await
     }
 
+    /// [`Spaces::find_by_handle`] inside the caller's connection or transaction.
+    pub fn find_by_handle_blocking(
+        &self,
+        conn: &mut DbConnection,
+        handle: &str,
+    ) -> Result<Option<SpaceInfo>> {
+        Ok(space::find_by_handle(conn, handle)?
+            .as_ref()
+            .map(SpaceInfo::from))
+    }
+
+    /// [`Spaces::space`] inside the caller's connection or transaction.
+    pub fn space_blocking(&self, conn: &mut DbConnection, id: SpaceId) -> Result<Option<SpaceInfo>> {
+        Ok(space::find(conn, id)?.as_ref().map(SpaceInfo::from))
+    }
+
     /// The space `id`, if it exists.
     pub async fn space(&self, id: SpaceId) -> Result<Option<SpaceInfo>> {
         self.database()

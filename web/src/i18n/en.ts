@@ -2,6 +2,8 @@
  * English messages. Keys are grouped by page; `{name}` marks a value filled in at run time.
  * fr.ts must have exactly the same keys (checked by the type system and by dictionaries.test.ts).
  */
+import { roomsEn } from './rooms.en';
+
 export const en = {
   'app.name': 'Maille',
 
@@ -226,8 +228,6 @@ export const en = {
   'pad.history.by': 'by {name}',
   'pad.history.restore': 'Restore this version',
   'pad.history.restored': 'Version “{name}” restored.',
-  'home.rooms.title': 'My rooms',
-  'home.rooms.empty': 'Video rooms are coming soon: you will find your meeting rooms here.',
   'home.spaces.title': 'My spaces',
   'home.spaces.empty': 'You are not a member of any space yet. Create one, or ask someone to invite you.',
   'home.spaces.create': 'Create a space',
@@ -454,6 +454,8 @@ export const en = {
   'error.service_unavailable': 'The service is unavailable for a moment. Please try again later.',
   'error.passwords_differ': 'The two new passwords are different.',
   'error.unexpected': 'Something unexpected happened. Please try again.',
+
+  ...roomsEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -2,6 +2,7 @@
  * Messages en français. Mêmes clés que en.ts (vérifié par le typage et par dictionaries.test.ts).
  */
 import type { MessageKey } from './en';
+import { roomsFr } from './rooms.fr';
 
 export const fr: Record<MessageKey, string> = {
   'app.name': 'Maille',
@@ -227,8 +228,6 @@ export const fr: Record<MessageKey, string> = {
   'pad.history.by': 'par {name}',
   'pad.history.restore': 'Restaurer cette version',
   'pad.history.restored': 'Version « {name} » restaurée.',
-  'home.rooms.title': 'Mes salles',
-  'home.rooms.empty': 'Les salles de visio arrivent bientôt : vous retrouverez ici vos salles de réunion.',
   'home.spaces.title': 'Mes espaces',
   'home.spaces.empty': 'Vous n’êtes membre d’aucun espace pour l’instant. Créez-en un, ou demandez à quelqu’un de vous inviter.',
   'home.spaces.create': 'Créer un espace',
@@ -455,4 +454,6 @@ export const fr: Record<MessageKey, string> = {
   'error.service_unavailable': 'Le service est momentanément indisponible. Réessayez plus tard.',
   'error.passwords_differ': 'Les deux nouveaux mots de passe sont différents.',
   'error.unexpected': 'Un problème inattendu est survenu. Réessayez.',
+
+  ...roomsFr,
 };

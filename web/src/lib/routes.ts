@@ -12,6 +12,7 @@ export type Route =
   | { name: 'space'; handle: string }
   | { name: 'join'; token: string }
   | { name: 'pad'; id: string }
+  | { name: 'room'; id: string }
   | { name: 'admin' }
   | { name: 'not-found' };
 
@@ -44,11 +45,12 @@ export function matchRoute(pathname: string): Route {
   if (name !== undefined) {
     return { name } as Route;
   }
-  const dynamic = /^\/(s|join|p)\/([^/]+)$/.exec(path);
+  const dynamic = /^\/(s|join|p|rooms)\/([^/]+)$/.exec(path);
   if (dynamic) {
     const value = decodeSegment(dynamic[2] ?? '');
     if (value !== null) {
       if (dynamic[1] === 'p') return { name: 'pad', id: value };
+      if (dynamic[1] === 'rooms') return { name: 'room', id: value };
       return dynamic[1] === 's' ? { name: 'space', handle: value } : { name: 'join', token: value };
     }
   }

@@ -1,11 +1,15 @@
 //! `maille loadtest`: load generators that measure a running server from outside, as its
 //! users would load it. Each prints a table of figures; none asserts anything.
 
+mod idle;
+mod open;
 mod pads;
 mod process;
 
 use clap::Subcommand;
 
+pub use idle::IdlePadsArgs;
+pub use open::OpenPadArgs;
 pub use pads::PadsArgs;
 
 /// The load generators.
@@ -13,11 +17,17 @@ pub use pads::PadsArgs;
 pub enum Loadtest {
     /// Editors typing into pads over plain y-websocket (works against any y-websocket server).
     Pads(PadsArgs),
+    /// Memory of idle loaded pads, and whether it comes back once they are unloaded (Maille).
+    IdlePads(IdlePadsArgs),
+    /// Time to open a pad whose history holds many updates (Maille).
+    OpenPad(OpenPadArgs),
 }
 
 /// Runs a load generator.
 pub async fn run(command: Loadtest) -> anyhow::Result<()> {
     match command {
         Loadtest::Pads(args) => pads::run(args).await,
+        Loadtest::IdlePads(args) => idle::run(args).await,
+        Loadtest::OpenPad(args) => open::run(args).await,
     }
 }

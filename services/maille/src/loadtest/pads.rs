@@ -82,7 +82,7 @@ fn hash_of(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-fn write_var(out: &mut Vec<u8>, mut n: u64) {
+pub(super) fn write_var(out: &mut Vec<u8>, mut n: u64) {
     loop {
         let byte = (n & 0x7f) as u8;
         n >>= 7;
@@ -94,7 +94,7 @@ fn write_var(out: &mut Vec<u8>, mut n: u64) {
     }
 }
 
-fn read_var(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+pub(super) fn read_var(bytes: &[u8], pos: &mut usize) -> Option<u64> {
     let mut n: u64 = 0;
     let mut shift = 0;
     loop {
@@ -111,7 +111,7 @@ fn read_var(bytes: &[u8], pos: &mut usize) -> Option<u64> {
     }
 }
 
-fn read_buf<'a>(bytes: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
+pub(super) fn read_buf<'a>(bytes: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
     let len = usize::try_from(read_var(bytes, pos)?).ok()?;
     let end = pos.checked_add(len)?;
     let slice = bytes.get(*pos..end)?;
@@ -119,7 +119,7 @@ fn read_buf<'a>(bytes: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
     Some(slice)
 }
 
-fn sync_message(kind: u64, payload: &[u8]) -> Vec<u8> {
+pub(super) fn sync_message(kind: u64, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 6);
     write_var(&mut out, 0);
     write_var(&mut out, kind);
@@ -267,7 +267,7 @@ impl Editor {
     }
 }
 
-fn http_base(ws_url: &str) -> anyhow::Result<String> {
+pub(super) fn http_base(ws_url: &str) -> anyhow::Result<String> {
     let url = url::Url::parse(ws_url).context("--url is not a URL")?;
     let scheme = match url.scheme() {
         "ws" => "http",
@@ -282,7 +282,7 @@ fn http_base(ws_url: &str) -> anyhow::Result<String> {
 }
 
 /// Creates `count` link pads through Maille's API (logged in with the token, else anonymously).
-async fn create_pads(base: &str, token: Option<&str>, count: usize) -> anyhow::Result<Vec<String>> {
+pub(super) async fn create_pads(base: &str, token: Option<&str>, count: usize) -> anyhow::Result<Vec<String>> {
     let client = reqwest::Client::new();
     let mut csrf = None;
     if let Some(token) = token {
@@ -331,7 +331,7 @@ async fn create_pads(base: &str, token: Option<&str>, count: usize) -> anyhow::R
     Ok(ids)
 }
 
-fn percentile(sorted: &[u32], p: f64) -> f64 {
+pub(super) fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

@@ -19,7 +19,7 @@ async fn serve_migrates_answers_health_metrics_openapi_and_the_front_end() {
     assert_eq!(health["status"], "ok");
     assert_eq!(health["database"], "ok");
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
-    for service in ["accounts", "spaces", "pads", "web"] {
+    for service in ["accounts", "spaces", "pads", "rooms", "web"] {
         assert_eq!(health["services"][service], "ok", "{health}");
     }
 

@@ -1,11 +1,15 @@
 //! A pad's content as the web editor writes it: TipTap (ProseMirror) nodes in the Y.XmlFragment
 //! named `default`, marks as formatting attributes of its texts. This module reads it into a
 //! plain tree ([`Node`]), writes such a tree back (restoring a version, importing), and renders
-//! it as plain text, Markdown or HTML.
+//! it as plain text, Markdown, HTML or OpenDocument text; it reads plain text, Markdown and
+//! HTML for imports.
 
+mod html;
 mod markdown;
+pub mod odt;
 mod render;
 pub(crate) mod routes;
+mod zip;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +22,7 @@ use yrs::{
     XmlTextPrelim,
 };
 
+pub use html::parse_html;
 pub use markdown::{parse_markdown, parse_text};
 pub use render::{render, Format};
 
@@ -107,7 +112,14 @@ fn json_to_any(value: &Value) -> Any {
     }
 }
 
-fn read_children<T: ReadTxn>(txn: &T, parent: &impl XmlFragment) -> Vec<Node> {
+/// Elements nested deeper than this are not read: the editor never nests so deep, and a
+/// hostile client could nest enough to exhaust the stack of whoever reads the document.
+pub const MAX_DEPTH: usize = 100;
+
+fn read_children<T: ReadTxn>(txn: &T, parent: &impl XmlFragment, depth: usize) -> Vec<Node> {
+    if depth > MAX_DEPTH {
+        return Vec::new();
+    }
     parent
         .children(txn)
         .filter_map(|child| match child {
@@ -117,7 +129,7 @@ fn read_children<T: ReadTxn>(txn: &T, parent: &impl XmlFragment) -> Vec<Node> {
                     .attributes(txn)
                     .map(|(k, v)| (k.to_owned(), out_to_json(txn, v)))
                     .collect(),
-                children: read_children(txn, &element),
+                children: read_children(txn, &element, depth + 1),
             }),
             XmlOut::Text(text) => {
                 let runs = text
@@ -159,7 +171,7 @@ pub fn read(doc: &Doc) -> Vec<Node> {
     use yrs::Transact;
     let fragment = doc.get_or_insert_xml_fragment(FRAGMENT);
     let txn = doc.transact();
-    read_children(&txn, &fragment)
+    read_children(&txn, &fragment, 0)
 }
 
 fn write_children(txn: &mut TransactionMut, parent: &impl XmlFragment, nodes: &[Node]) {

@@ -1,5 +1,5 @@
 //! Rendering a pad's content as plain text, Markdown or HTML, on the server (exports, and the
-//! read-only view of a version).
+//! read-only view of a version); OpenDocument text is in [`super::odt`].
 
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,6 +16,8 @@ pub enum Format {
     Markdown,
     /// An HTML fragment.
     Html,
+    /// OpenDocument text (`.odt`), as LibreOffice opens it.
+    Odt,
 }
 
 impl Format {
@@ -25,6 +27,7 @@ impl Format {
             Format::Text => "text/plain; charset=utf-8",
             Format::Markdown => "text/markdown; charset=utf-8",
             Format::Html => "text/html; charset=utf-8",
+            Format::Odt => "application/vnd.oasis.opendocument.text",
         }
     }
 
@@ -34,27 +37,30 @@ impl Format {
             Format::Text => "txt",
             Format::Markdown => "md",
             Format::Html => "html",
+            Format::Odt => "odt",
         }
     }
 }
 
-/// `nodes` rendered in `format`.
+/// `nodes` rendered in `format` (for OpenDocument, the text of its `content.xml`; the
+/// package is [`super::odt::odt`]).
 pub fn render(nodes: &[Node], format: Format) -> String {
     let mut out = String::new();
     match format {
         Format::Text => blocks_text(nodes, &mut out, ""),
         Format::Markdown => blocks_markdown(nodes, &mut out, ""),
         Format::Html => nodes.iter().for_each(|n| html(n, &mut out)),
+        Format::Odt => out = super::odt::content(nodes),
     }
     let trimmed = out.trim_end().len();
     out.truncate(trimmed);
-    if !out.is_empty() && format != Format::Html {
+    if !out.is_empty() && matches!(format, Format::Text | Format::Markdown) {
         out.push('\n');
     }
     out
 }
 
-fn plain(nodes: &[Node]) -> String {
+pub(super) fn plain(nodes: &[Node]) -> String {
     let mut out = String::new();
     for node in nodes {
         match node {
@@ -69,7 +75,7 @@ fn plain(nodes: &[Node]) -> String {
     out
 }
 
-fn attr_u64(node: &Node, name: &str) -> Option<u64> {
+pub(super) fn attr_u64(node: &Node, name: &str) -> Option<u64> {
     match node {
         Node::Element { attrs, .. } => attrs.get(name).and_then(|v| {
             v.as_u64()
@@ -80,7 +86,7 @@ fn attr_u64(node: &Node, name: &str) -> Option<u64> {
     }
 }
 
-fn attr_bool(node: &Node, name: &str) -> bool {
+pub(super) fn attr_bool(node: &Node, name: &str) -> bool {
     match node {
         Node::Element { attrs, .. } => attrs
             .get(name)
@@ -359,7 +365,7 @@ fn escape_html(text: &str) -> String {
 }
 
 /// Only links that cannot run script are kept.
-fn safe_href(href: &str) -> Option<&str> {
+pub(super) fn safe_href(href: &str) -> Option<&str> {
     let lower = href.trim().to_ascii_lowercase();
     let allowed = ["http://", "https://", "mailto:", "/", "#"]
         .iter()

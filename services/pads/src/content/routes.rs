@@ -6,7 +6,7 @@ use maille_accounts::OptionalUser;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{parse_markdown, parse_text, read, render, Format};
+use super::{parse_html, parse_markdown, parse_text, read, render, Format};
 use crate::error::{PadsError, Result};
 use crate::pad::routes::{open, open_to_edit};
 use crate::Pads;
@@ -15,7 +15,7 @@ use crate::Pads;
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
-    /// `text`, `markdown` or `html`.
+    /// `text`, `markdown`, `html` or `odt`.
     pub format: Format,
 }
 
@@ -36,7 +36,8 @@ fn file_name(title: &str, extension: &str) -> String {
     format!("{base}.{extension}")
 }
 
-/// The pad's content as plain text, Markdown or HTML (anyone who may read it).
+/// The pad's content as plain text, Markdown, HTML or OpenDocument text (anyone who may
+/// read it).
 #[utoipa::path(get, path = "/api/pads/{id}/export", tag = "pads", params(
         ("id" = String, Path, description = "the pad's edit id or read id"), ExportQuery),
     responses((status = 200, description = "the file", content_type = "text/plain"),
@@ -52,11 +53,17 @@ pub async fn export(
     let format = query.format;
     let pad = opened.row.id.clone();
     let history = opened.row.history;
-    let body = pads
+    let title = opened.row.title.clone();
+    let body: Vec<u8> = pads
         .database()
         .run(move |conn| {
             let document = crate::live::stored_document(conn, &pad, history)?;
-            Ok::<_, PadsError>(render(&read(document.doc()), format))
+            let nodes = read(document.doc());
+            match format {
+                Format::Odt => super::odt::odt(&nodes, &title)
+                    .map_err(|e| PadsError::Internal(format!("writing an OpenDocument file: {e}"))),
+                _ => Ok::<_, PadsError>(render(&nodes, format).into_bytes()),
+            }
         })
         .await?;
     let name = file_name(&opened.row.title, format.extension());
@@ -77,6 +84,8 @@ pub enum ImportFormat {
     Text,
     /// Markdown.
     Markdown,
+    /// HTML: only what the editor knows is kept (no scripts, styles or attributes).
+    Html,
 }
 
 /// Content to import.
@@ -107,6 +116,7 @@ pub async fn import(
     let nodes = match body.format {
         ImportFormat::Text => parse_text(&body.content),
         ImportFormat::Markdown => parse_markdown(&body.content),
+        ImportFormat::Html => parse_html(&body.content),
     };
     let pad = opened.row.pad_id();
     crate::history::routes::save_current(&pads, &opened.row, "before import", user.0.map(|u| u.id))

@@ -3,6 +3,7 @@
 
 mod connection;
 pub(crate) mod document;
+pub mod fuzzing;
 pub mod protocol;
 mod rate;
 mod room;
@@ -27,6 +28,8 @@ use room::{Command, Member, Outgoing, Room};
 
 /// Commands waiting for a room; senders wait when it is this far behind.
 const ROOM_INBOX: usize = 1024;
+/// Snapshots (compactions, automatic versions) written at the same time, by all rooms.
+const SNAPSHOT_TURNS: usize = 2;
 
 struct Entry {
     generation: u64,
@@ -66,6 +69,7 @@ pub struct Live {
     next_id: Arc<AtomicU64>,
     metrics: crate::PadsMetrics,
     writer: writer::Writer,
+    snapshot_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Live {
@@ -98,6 +102,7 @@ impl Live {
             cancel,
             next_id: Arc::new(AtomicU64::new(1)),
             metrics: crate::PadsMetrics::default(),
+            snapshot_turns: Arc::new(tokio::sync::Semaphore::new(SNAPSHOT_TURNS)),
         }
     }
 
@@ -130,6 +135,7 @@ impl Live {
             cancel: self.cancel.clone(),
             metrics: self.metrics.clone(),
             writer: self.writer.clone(),
+            snapshot_turns: self.snapshot_turns.clone(),
         };
         let room = Room::run(pad.0.clone(), history, generation, shared, inbox);
         self.tasks.spawn(room);

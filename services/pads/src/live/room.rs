@@ -118,6 +118,10 @@ pub(crate) struct Shared {
     pub metrics: crate::PadsMetrics,
     /// Stores the updates of every pad, together.
     pub writer: super::writer::Writer,
+    /// Turns for the snapshots (compactions, automatic versions) of every room: when
+    /// thousands of idle pads unload at once, they take turns rather than each holding a
+    /// thread of the blocking pool while waiting for the database.
+    pub snapshot_turns: Arc<tokio::sync::Semaphore>,
 }
 
 pub(crate) struct Room {
@@ -129,6 +133,7 @@ pub(crate) struct Room {
     generation: u64,
     db: Database,
     writer: super::writer::Writer,
+    snapshot_turns: Arc<tokio::sync::Semaphore>,
     settings: Arc<PadsSettings>,
     registry: Registry,
     document: Document,
@@ -169,6 +174,7 @@ impl Room {
             cancel,
             metrics,
             writer,
+            snapshot_turns,
         } = shared;
         let loaded = load(&db, &pad, history).await;
         let (document, stored) = match loaded {
@@ -193,6 +199,7 @@ impl Room {
             generation,
             db,
             writer,
+            snapshot_turns,
             settings: settings.clone(),
             registry,
             document,
@@ -265,6 +272,7 @@ impl Room {
                 return;
             }
         };
+        let _turn = self.snapshot_turns.acquire().await;
         let pad = self.pad.clone();
         let keep = self.settings.automatic_versions_kept;
         let now = maille_database::now();
@@ -283,6 +291,7 @@ impl Room {
         if self.log_len == 0 {
             return;
         }
+        let _turn = self.snapshot_turns.acquire().await;
         let state = match self.document.encode() {
             Ok(state) => state,
             Err(error) => {

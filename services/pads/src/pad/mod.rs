@@ -1,5 +1,6 @@
 //! Pads as records: their ids, owner, visibility, expiry and trash, and who may do what.
 
+pub(crate) mod public;
 pub(crate) mod routes;
 mod rules;
 

@@ -252,14 +252,18 @@ pub async fn create_pad(
         deleted_at: None,
     };
     let inserted = row.clone();
-    pads.database()
-        .run(move |conn| {
+    let announced = pads
+        .database()
+        .transaction(move |conn| {
             diesel::insert_into(pads::table)
                 .values(&inserted)
                 .execute(conn)?;
-            Ok::<_, PadsError>(())
+            super::public::changed(conn, None, Some(&inserted), now)
         })
         .await?;
+    if announced {
+        pads.database().notify_outbox();
+    }
     tracing::info!(pad = %super::log_tag(&row.id), user = ?user_id.map(|u| u.0), "pad created");
     let opened = Opened {
         row,
@@ -460,8 +464,10 @@ pub async fn update_pad(
     }
     row.updated_at = now;
     let stored = row.clone();
-    pads.database()
-        .run(move |conn| {
+    let before = opened.row.clone();
+    let announced = pads
+        .database()
+        .transaction(move |conn| {
             diesel::update(pads::table.find(&stored.id))
                 .set((
                     pads::title.eq(&stored.title),
@@ -471,9 +477,12 @@ pub async fn update_pad(
                     pads::updated_at.eq(stored.updated_at),
                 ))
                 .execute(conn)?;
-            Ok::<_, PadsError>(())
+            super::public::changed(conn, Some(&before), Some(&stored), now)
         })
         .await?;
+    if announced {
+        pads.database().notify_outbox();
+    }
     if visibility_changed {
         // Connections were allowed under the old rules: they reconnect under the new ones.
         pads.live()
@@ -499,14 +508,19 @@ pub async fn delete_pad(
     let opened = open_to_manage(&pads, &path, user.0.map(|u| u.id), false).await?;
     let now = maille_database::now();
     let id = opened.row.id.clone();
-    pads.database()
-        .run(move |conn| {
+    let before = opened.row.clone();
+    let announced = pads
+        .database()
+        .transaction(move |conn| {
             diesel::update(pads::table.find(&id))
                 .set(pads::deleted_at.eq(now))
                 .execute(conn)?;
-            Ok::<_, PadsError>(())
+            super::public::changed(conn, Some(&before), None, now)
         })
         .await?;
+    if announced {
+        pads.database().notify_outbox();
+    }
     pads.live()
         .evict(&opened.row.pad_id(), "the pad was deleted")
         .await;
@@ -528,20 +542,25 @@ pub async fn restore_pad(
     let opened = open_to_manage(&pads, &path, user.0.map(|u| u.id), true).await?;
     let now = maille_database::now();
     let id = opened.row.id.clone();
-    pads.database()
-        .run(move |conn| {
+    let mut row = opened.row.clone();
+    row.deleted_at = None;
+    row.updated_at = now;
+    let restored = row.clone();
+    let announced = pads
+        .database()
+        .transaction(move |conn| {
             diesel::update(pads::table.find(&id))
                 .set((
                     pads::deleted_at.eq(None::<UnixTime>),
                     pads::updated_at.eq(now),
                 ))
                 .execute(conn)?;
-            Ok::<_, PadsError>(())
+            super::public::changed(conn, None, Some(&restored), now)
         })
         .await?;
-    let mut row = opened.row.clone();
-    row.deleted_at = None;
-    row.updated_at = now;
+    if announced {
+        pads.database().notify_outbox();
+    }
     let opened = Opened { row, ..opened };
     Ok(HttpResponse::Ok().json(view(&pads, opened).await?))
 }

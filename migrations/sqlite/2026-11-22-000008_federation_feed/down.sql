@@ -1,0 +1,2 @@
+DROP TABLE federation_feed;
+DROP TABLE outbox_events;

@@ -1,0 +1,242 @@
+//! The SFU: each participant's two peer connections with the server (publish and subscribe),
+//! built on the `webrtc` crate, and the forwarding of RTP between them.
+//!
+//! Each participant's media runs in its own tasks ([`peer`]); a panic there ends that
+//! participant only. Forwarding never waits on a subscriber ([`published`]).
+
+pub mod peer;
+pub mod published;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use maille_config::RoomsSettings;
+use webrtc::peer_connection::{
+    configure_congestion_control, register_default_interceptors, CongestionFeedback,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder, RTCIceCandidateType, Registry, SettingEngineBuilder,
+};
+
+use crate::metrics::RoomsMetrics;
+
+pub use peer::{Peer, PeerCommand, PeerEvent, Pc};
+pub use published::{Published, Source};
+
+/// The RFC 6464 audio level header extension.
+pub const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+
+/// The SFU of this process: how to build peer connections, and its counters.
+#[derive(Clone)]
+pub struct Sfu {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: RoomsSettings,
+    next_port: AtomicU16,
+    next_key: AtomicU64,
+    metrics: RoomsMetrics,
+    live: std::sync::Mutex<Vec<std::sync::Weak<dyn PeerConnection>>>,
+}
+
+impl std::fmt::Debug for Sfu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sfu").finish_non_exhaustive()
+    }
+}
+
+/// Which connection of a participant a peer connection is, for its interceptors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Receives the participant's media.
+    Publish,
+    /// Sends others' media to the participant; runs congestion control.
+    Subscribe,
+}
+
+impl Sfu {
+    /// The SFU under `settings`.
+    pub fn new(settings: RoomsSettings, metrics: RoomsMetrics) -> Sfu {
+        Sfu {
+            inner: Arc::new(Inner {
+                next_port: AtomicU16::new(settings.udp_port_min),
+                settings,
+                next_key: AtomicU64::new(1),
+                metrics,
+                live: std::sync::Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &RoomsMetrics {
+        &self.inner.metrics
+    }
+
+    /// Remembers `pc` weakly, to count the peer connections still alive.
+    pub(crate) fn track(&self, pc: &Arc<dyn PeerConnection>) {
+        let mut live = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|w| w.strong_count() > 0);
+        live.push(Arc::downgrade(pc));
+    }
+
+    /// Peer connections still in memory: those of participants present, and any a leak
+    /// kept alive after its participant left (the leak test checks it returns to zero).
+    pub fn live_peer_connections(&self) -> usize {
+        let mut live = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|w| w.strong_count() > 0);
+        live.len()
+    }
+
+    pub(crate) fn next_key(&self) -> u64 {
+        self.inner.next_key.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn media_engine() -> webrtc::error::Result<MediaEngine> {
+        use rtc::rtp_transceiver::rtp_sender::{RTCRtpHeaderExtensionCapability, RtpCodecKind};
+        let mut engine = MediaEngine::default();
+        engine.register_default_codecs()?;
+        engine.register_header_extension(
+            RTCRtpHeaderExtensionCapability {
+                uri: AUDIO_LEVEL_URI.to_owned(),
+            },
+            RtpCodecKind::Audio,
+            None,
+        )?;
+        Ok(engine)
+    }
+
+    /// A new peer connection bound to a port of the configured range, reporting to
+    /// `handler`, plus (for subscribe connections) the bandwidth estimate it keeps up to date.
+    pub(crate) async fn peer_connection(
+        &self,
+        direction: Direction,
+        handler: Arc<dyn PeerConnectionEventHandler>,
+    ) -> webrtc::error::Result<(Arc<dyn PeerConnection>, Arc<AtomicU64>)> {
+        let settings = &self.inner.settings;
+        let estimate = Arc::new(AtomicU64::new(0));
+        let attempts = self.port_attempts();
+        let mut last_error = None;
+        for _ in 0..attempts {
+            let mut engine = Self::media_engine()?;
+            let mut registry = Registry::new();
+            if direction == Direction::Subscribe {
+                let estimator = estimate::Reporting::new(estimate.clone());
+                registry = configure_congestion_control(
+                    registry,
+                    estimator,
+                    CongestionFeedback::Twcc,
+                    &mut engine,
+                )?;
+            }
+            let registry = register_default_interceptors(registry, &mut engine)?;
+            let mut setting = SettingEngineBuilder::new();
+            if !settings.public_ips.is_empty() {
+                setting = setting.with_nat_1to1_ips(
+                    settings.public_ips.iter().map(|ip| ip.to_string()).collect(),
+                    RTCIceCandidateType::Host,
+                );
+            }
+            if settings.udp_address.is_loopback() {
+                setting = setting.with_include_loopback_candidate(true);
+            }
+            let address = SocketAddr::new(settings.udp_address, self.next_port());
+            let built = PeerConnectionBuilder::new()
+                .with_configuration(RTCConfigurationBuilder::new().build())
+                .with_media_engine(engine)
+                .with_interceptor_registry(registry)
+                .with_setting_engine(setting.build())
+                .with_handler(handler.clone())
+                .with_udp_addrs(vec![address])
+                .build()
+                .await;
+            match built {
+                Ok(pc) => return Ok((Arc::new(pc), estimate)),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| {
+            webrtc::error::Error::Other("no UDP port free in rooms.udp_port_min..max".into())
+        }))
+    }
+
+    fn port_attempts(&self) -> u32 {
+        let s = &self.inner.settings;
+        if s.udp_port_min == 0 {
+            1
+        } else {
+            u32::from(s.udp_port_max - s.udp_port_min + 1).min(64)
+        }
+    }
+
+    /// The next port of the range, round robin (0: the system picks).
+    fn next_port(&self) -> u16 {
+        let s = &self.inner.settings;
+        if s.udp_port_min == 0 {
+            return 0;
+        }
+        let span = s.udp_port_max - s.udp_port_min + 1;
+        let n = self.inner.next_port.fetch_add(1, Ordering::Relaxed);
+        s.udp_port_min + n.wrapping_sub(s.udp_port_min) % span
+    }
+
+    /// The address media binds to.
+    pub fn udp_address(&self) -> IpAddr {
+        self.inner.settings.udp_address
+    }
+}
+
+/// The bandwidth estimator of subscribe connections: Google Congestion Control, publishing
+/// its target bitrate where the forwarding can read it.
+mod estimate {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use rtc::interceptor::{BandwidthEstimator, EstimatorStats, Gcc, PacketReport};
+
+    /// Bits per second the estimate starts at, and its bounds.
+    const INITIAL: u64 = 2_500_000;
+    const MIN: u64 = 100_000;
+    const MAX: u64 = 50_000_000;
+
+    pub struct Reporting {
+        inner: Gcc,
+        target: Arc<AtomicU64>,
+    }
+
+    impl Reporting {
+        pub fn new(target: Arc<AtomicU64>) -> Reporting {
+            let inner = Gcc::new(INITIAL as f64, MIN as f64, MAX as f64);
+            target.store(INITIAL, Ordering::Relaxed);
+            Reporting { inner, target }
+        }
+
+        fn publish(&self) {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let bps = self.inner.target_bitrate().max(0.0) as u64;
+            self.target.store(bps, Ordering::Relaxed);
+        }
+    }
+
+    impl BandwidthEstimator for Reporting {
+        fn on_reports(&mut self, now: Instant, reports: &[PacketReport]) {
+            self.inner.on_reports(now, reports);
+            self.publish();
+        }
+        fn target_bitrate(&self) -> f64 {
+            self.inner.target_bitrate()
+        }
+        fn handle_timeout(&mut self, now: Instant) {
+            self.inner.handle_timeout(now);
+            self.publish();
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            self.inner.poll_timeout()
+        }
+        fn stats(&self) -> EstimatorStats {
+            self.inner.stats()
+        }
+    }
+}

@@ -1,0 +1,957 @@
+//! One participant's media: its publish connection (the client offers, the server answers)
+//! and its subscribe connection (the server offers whenever the tracks it carries change).
+//!
+//! Everything runs in tasks of this participant: the task that owns both connections and
+//! handles commands, one reader per published track, and one forwarder that writes others'
+//! packets to this participant. A panic in any of them ends this participant only.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionEventHandler, RTCIceCandidateInit, RTCIceGatheringState,
+    RTCPeerConnectionState, RTCSessionDescription,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+use super::published::{self, Forward, Published, Sink, Source, NO_LAYER};
+use super::{Direction, Sfu};
+
+/// Time a connection has to complete ICE before the participant is dropped.
+pub const ICE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Packets waiting for this participant's forwarder; beyond, packets are dropped.
+const FORWARD_QUEUE: usize = 1024;
+
+/// Which of a participant's two connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pc {
+    /// What the participant sends.
+    Publish,
+    /// What the participant receives.
+    Subscribe,
+}
+
+/// What the signalling asks of a participant's media.
+pub enum PeerCommand {
+    /// The client's offer on the publish connection, with the source of each `mid`.
+    PublishOffer {
+        /// SDP.
+        sdp: String,
+        /// mid → source.
+        tracks: Vec<(String, Source)>,
+    },
+    /// The client's answer on the subscribe connection.
+    SubscribeAnswer(String),
+    /// A candidate of the client.
+    Candidate(Pc, Option<RTCIceCandidateInit>),
+    /// Restart ICE on the subscribe connection (a new offer follows).
+    RestartIce,
+    /// Start receiving a track of someone else.
+    Subscribe(Arc<Published>),
+    /// Stop receiving it.
+    Unsubscribe(u64),
+    /// The size at which the client shows someone's video.
+    VideoSize {
+        /// Whose.
+        publisher: String,
+        /// Which.
+        source: Source,
+        /// Width, 0 when not shown.
+        width: u32,
+    },
+}
+
+/// What a participant's media tells the signalling.
+pub enum PeerEvent {
+    /// The answer to the client's publish offer.
+    Answer(String),
+    /// A new offer on the subscribe connection, with whose media each `mid` carries.
+    Offer(String, Vec<(String, String, Source)>),
+    /// The participant started publishing a track.
+    Published(Arc<Published>),
+    /// A track the participant published ended.
+    Unpublished(u64),
+    /// The participant must be dropped: `failed` (ICE, a panic) or a bad SDP.
+    Failed {
+        /// Stable code: `failed` or `bad_sdp`.
+        code: &'static str,
+        /// For logs and people.
+        message: String,
+    },
+}
+
+/// A handle on a participant's media task.
+pub struct Peer {
+    /// Where to send commands.
+    pub commands: mpsc::Sender<PeerCommand>,
+    /// The task (its end, by panic or not, ends the participant).
+    pub task: JoinHandle<()>,
+}
+
+impl Peer {
+    /// Starts the media of `participant`, reporting to `events`.
+    pub fn start(sfu: Sfu, participant: String, events: mpsc::Sender<PeerEvent>) -> Peer {
+        let (commands, inbox) = mpsc::channel(256);
+        let task = tokio::spawn(async move {
+            let failed = events.clone();
+            let run = Media::new(sfu, participant, events).run(inbox);
+            if AssertUnwindSafe(run).catch_unwind().await.is_err() {
+                let _ = failed
+                    .send(PeerEvent::Failed {
+                        code: "failed",
+                        message: "internal error in the media".into(),
+                    })
+                    .await;
+            }
+        });
+        Peer { commands, task }
+    }
+}
+
+enum Internal {
+    Track(Arc<dyn TrackRemote>),
+    State(Direction, RTCPeerConnectionState),
+    Failed(String),
+}
+
+struct Handler {
+    direction: Direction,
+    internal: mpsc::UnboundedSender<Internal>,
+    gathered: Arc<Notify>,
+    gathering_done: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        let done = state == RTCIceGatheringState::Complete;
+        self.gathering_done.store(done, Ordering::Relaxed);
+        if done {
+            self.gathered.notify_waiters();
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.internal.send(Internal::State(self.direction, state));
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.internal.send(Internal::Track(track));
+    }
+}
+
+struct Connection {
+    pc: Arc<dyn PeerConnection>,
+    handler: Arc<Handler>,
+    estimate: Arc<AtomicU64>,
+    connected: bool,
+    deadline: Instant,
+}
+
+/// One of the participant's down tracks: someone else's track, forwarded to it.
+struct DownTrack {
+    track: Arc<TrackLocalStaticRTP>,
+    sender: Arc<dyn RtpSender>,
+    published: Arc<Published>,
+    sink: Arc<Sink>,
+    ssrc: u32,
+    payload_type: AtomicU8,
+    width: AtomicU64,
+    rewrite: Mutex<Rewrite>,
+}
+
+/// Sequence numbers and timestamps as this subscriber sees them: continuous across layer
+/// switches.
+#[derive(Default)]
+struct Rewrite {
+    started: bool,
+    rebase: bool,
+    seq_offset: u16,
+    ts_offset: u32,
+    last_seq: u16,
+    last_ts: u32,
+}
+
+type DownTracks = Arc<Mutex<HashMap<u64, Arc<DownTrack>>>>;
+
+struct Media {
+    sfu: Sfu,
+    participant: String,
+    events: mpsc::Sender<PeerEvent>,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    publish: Option<Connection>,
+    subscribe: Option<Connection>,
+    sources: Arc<Mutex<HashMap<String, Source>>>,
+    audio_level_id: Arc<AtomicU8>,
+    published: Vec<Arc<Published>>,
+    down: DownTracks,
+    forward_tx: mpsc::Sender<Forward>,
+    forward_rx: Option<mpsc::Receiver<Forward>>,
+    tasks: Vec<JoinHandle<()>>,
+    awaiting_answer: bool,
+    renegotiate: bool,
+}
+
+impl Media {
+    fn new(sfu: Sfu, participant: String, events: mpsc::Sender<PeerEvent>) -> Media {
+        let (internal_tx, _) = mpsc::unbounded_channel();
+        let (forward_tx, forward_rx) = mpsc::channel(FORWARD_QUEUE);
+        Media {
+            sfu,
+            participant,
+            events,
+            internal_tx,
+            publish: None,
+            subscribe: None,
+            sources: Arc::default(),
+            audio_level_id: Arc::new(AtomicU8::new(0)),
+            published: Vec::new(),
+            down: Arc::default(),
+            forward_tx,
+            forward_rx: Some(forward_rx),
+            tasks: Vec::new(),
+            awaiting_answer: false,
+            renegotiate: false,
+        }
+    }
+
+    async fn run(mut self, mut commands: mpsc::Receiver<PeerCommand>) {
+        let (internal_tx, mut internal) = mpsc::unbounded_channel();
+        self.internal_tx = internal_tx;
+        if let Some(rx) = self.forward_rx.take() {
+            let down = self.down.clone();
+            let failed = self.internal_tx.clone();
+            let metrics = self.sfu.metrics().clone();
+            self.tasks.push(tokio::spawn(async move {
+                let forwarding = forward(rx, down, metrics);
+                if AssertUnwindSafe(forwarding).catch_unwind().await.is_err() {
+                    let _ = failed.send(Internal::Failed("forwarding panicked".into()));
+                }
+            }));
+        }
+        self.sfu.metrics().media_sessions.inc();
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let outcome: Result<(), (&'static str, String)> = loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => {
+                        if let Err(e) = self.handle(command).await {
+                            break Err(e);
+                        }
+                    }
+                    None => break Ok(()),
+                },
+                Some(event) = internal.recv() => match event {
+                    Internal::Track(track) => self.read_track(track),
+                    Internal::State(direction, state) => {
+                        let connection = match direction {
+                            Direction::Publish => self.publish.as_mut(),
+                            Direction::Subscribe => self.subscribe.as_mut(),
+                        };
+                        if let Some(c) = connection {
+                            match state {
+                                RTCPeerConnectionState::Connected => c.connected = true,
+                                RTCPeerConnectionState::Failed => {
+                                    break Err(("failed", "the media connection failed".into()))
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    Internal::Failed(why) => break Err(("failed", why)),
+                },
+                _ = tick.tick() => {
+                    if let Err(e) = self.housekeeping().await {
+                        break Err(e);
+                    }
+                }
+            }
+        };
+        if let Err((code, message)) = outcome {
+            let _ = self
+                .events
+                .send(PeerEvent::Failed { code, message })
+                .await;
+        }
+        self.close().await;
+    }
+
+    async fn handle(&mut self, command: PeerCommand) -> Result<(), (&'static str, String)> {
+        match command {
+            PeerCommand::PublishOffer { sdp, tracks } => self.publish_offer(sdp, tracks).await?,
+            PeerCommand::SubscribeAnswer(sdp) => {
+                let Some(c) = &self.subscribe else {
+                    return Err(("bad_sdp", "no subscribe offer to answer".into()));
+                };
+                let answer = RTCSessionDescription::answer(sdp)
+                    .map_err(|e| ("bad_sdp", format!("malformed answer: {e}")))?;
+                c.pc.set_remote_description(answer)
+                    .await
+                    .map_err(|e| ("bad_sdp", format!("answer refused: {e}")))?;
+                self.awaiting_answer = false;
+                if self.renegotiate {
+                    self.offer(false).await?;
+                }
+            }
+            PeerCommand::Candidate(pc, candidate) => {
+                let connection = match pc {
+                    Pc::Publish => &self.publish,
+                    Pc::Subscribe => &self.subscribe,
+                };
+                if let (Some(c), Some(candidate)) = (connection, candidate) {
+                    if let Err(error) = c.pc.add_ice_candidate(candidate).await {
+                        tracing::debug!(%error, "ICE candidate refused");
+                    }
+                }
+            }
+            PeerCommand::RestartIce => {
+                if self.subscribe.is_some() {
+                    self.offer(true).await?;
+                }
+            }
+            PeerCommand::Subscribe(published) => self.subscribe_to(published).await?,
+            PeerCommand::Unsubscribe(key) => self.unsubscribe(key).await?,
+            PeerCommand::VideoSize {
+                publisher,
+                source,
+                width,
+            } => {
+                let found = self
+                    .down
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .values()
+                    .find(|d| d.published.participant == publisher && d.published.source == source)
+                    .cloned();
+                if let Some(down) = found {
+                    down.width.store(u64::from(width), Ordering::Relaxed);
+                    self.choose_layer(&down).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn connection(&mut self, direction: Direction) -> Result<(), (&'static str, String)> {
+        let exists = match direction {
+            Direction::Publish => self.publish.is_some(),
+            Direction::Subscribe => self.subscribe.is_some(),
+        };
+        if exists {
+            return Ok(());
+        }
+        let handler = Arc::new(Handler {
+            direction,
+            internal: self.internal_tx.clone(),
+            gathered: Arc::new(Notify::new()),
+            gathering_done: AtomicBool::new(false),
+        });
+        let (pc, estimate) = self
+            .sfu
+            .peer_connection(direction, handler.clone())
+            .await
+            .map_err(|e| ("failed", format!("cannot open a media connection: {e}")))?;
+        self.sfu.track(&pc);
+        let connection = Connection {
+            pc,
+            handler,
+            estimate,
+            connected: false,
+            deadline: Instant::now() + ICE_TIMEOUT,
+        };
+        match direction {
+            Direction::Publish => self.publish = Some(connection),
+            Direction::Subscribe => self.subscribe = Some(connection),
+        }
+        Ok(())
+    }
+
+    async fn publish_offer(
+        &mut self,
+        sdp: String,
+        tracks: Vec<(String, Source)>,
+    ) -> Result<(), (&'static str, String)> {
+        let offer = RTCSessionDescription::offer(sdp.clone())
+            .map_err(|e| ("bad_sdp", format!("malformed offer: {e}")))?;
+        if let Some(id) = extmap_id(&sdp, super::AUDIO_LEVEL_URI) {
+            self.audio_level_id.store(id, Ordering::Relaxed);
+        }
+        {
+            let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+            for (mid, source) in tracks {
+                sources.insert(mid, source);
+            }
+        }
+        self.connection(Direction::Publish).await?;
+        let Some(c) = &self.publish else {
+            return Ok(());
+        };
+        c.pc.set_remote_description(offer)
+            .await
+            .map_err(|e| ("bad_sdp", format!("offer refused: {e}")))?;
+        let answer = c
+            .pc
+            .create_answer(None)
+            .await
+            .map_err(|e| ("bad_sdp", format!("cannot answer the offer: {e}")))?;
+        c.pc.set_local_description(answer)
+            .await
+            .map_err(|e| ("failed", format!("cannot set the answer: {e}")))?;
+        let sdp = local_sdp(c).await;
+        let _ = self.events.send(PeerEvent::Answer(sdp)).await;
+        Ok(())
+    }
+
+    async fn offer(&mut self, restart: bool) -> Result<(), (&'static str, String)> {
+        let Some(c) = &self.subscribe else {
+            return Ok(());
+        };
+        if self.awaiting_answer && !restart {
+            self.renegotiate = true;
+            return Ok(());
+        }
+        if restart {
+            if let Err(error) = c.pc.restart_ice().await {
+                tracing::debug!(%error, "ICE restart refused");
+            }
+        }
+        c.handler.gathering_done.store(false, Ordering::Relaxed);
+        let offer = c
+            .pc
+            .create_offer(None)
+            .await
+            .map_err(|e| ("failed", format!("cannot make an offer: {e}")))?;
+        c.pc.set_local_description(offer)
+            .await
+            .map_err(|e| ("failed", format!("cannot set the offer: {e}")))?;
+        let sdp = local_sdp(c).await;
+        let mut tracks = Vec::new();
+        for transceiver in c.pc.get_transceivers().await {
+            let (Ok(Some(mid)), Ok(Some(sender))) =
+                (transceiver.mid().await, transceiver.sender().await)
+            else {
+                continue;
+            };
+            let id = sender.track().track_id().await;
+            if let Some((participant, source)) = parse_track_id(id.as_ref()) {
+                tracks.push((mid, participant, source));
+            }
+        }
+        self.awaiting_answer = true;
+        self.renegotiate = false;
+        let _ = self.events.send(PeerEvent::Offer(sdp, tracks)).await;
+        Ok(())
+    }
+
+    async fn subscribe_to(&mut self, published: Arc<Published>) -> Result<(), (&'static str, String)> {
+        if published.participant == self.participant
+            || self
+                .down
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .values()
+                .any(|d| d.published.key == published.key)
+        {
+            return Ok(());
+        }
+        self.connection(Direction::Subscribe).await?;
+        let Some(c) = &self.subscribe else {
+            return Ok(());
+        };
+        let ssrc: u32 = rand::random();
+        let kind = if published.source.is_audio() {
+            RtpCodecKind::Audio
+        } else {
+            RtpCodecKind::Video
+        };
+        let track_id = format!("{}:{}", published.participant, published.source.name());
+        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            published.participant.clone(),
+            track_id.clone(),
+            track_id,
+            kind,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    ssrc: Some(ssrc),
+                    ..Default::default()
+                },
+                codec: published.codec.clone(),
+                ..Default::default()
+            }],
+        )));
+        let sender = c
+            .pc
+            .add_track(track.clone() as Arc<dyn TrackLocal>)
+            .await
+            .map_err(|e| ("failed", format!("cannot add a track: {e}")))?;
+        let slot = self.sfu.next_key();
+        let initial = if published.source.is_audio() { 0 } else { NO_LAYER };
+        let sink = Arc::new(Sink {
+            subscriber: self.participant.clone(),
+            slot,
+            current: AtomicU8::new(initial),
+            target: AtomicU8::new(0),
+            tx: self.forward_tx.clone(),
+        });
+        let down = Arc::new(DownTrack {
+            track,
+            sender,
+            published: published.clone(),
+            sink: sink.clone(),
+            ssrc,
+            payload_type: AtomicU8::new(NO_LAYER),
+            width: AtomicU64::new(u64::MAX),
+            rewrite: Mutex::new(Rewrite::default()),
+        });
+        self.down
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(slot, down);
+        published.attach(sink);
+        self.offer(false).await?;
+        published.request_keyframe(0).await;
+        Ok(())
+    }
+
+    async fn unsubscribe(&mut self, key: u64) -> Result<(), (&'static str, String)> {
+        let removed: Vec<Arc<DownTrack>> = {
+            let mut down = self.down.lock().unwrap_or_else(|e| e.into_inner());
+            let slots: Vec<u64> = down
+                .iter()
+                .filter(|(_, d)| d.published.key == key)
+                .map(|(slot, _)| *slot)
+                .collect();
+            slots.iter().filter_map(|s| down.remove(s)).collect()
+        };
+        if removed.is_empty() {
+            return Ok(());
+        }
+        for down in &removed {
+            down.published.detach(&self.participant);
+            if let Some(c) = &self.subscribe {
+                if let Err(error) = c.pc.remove_track(&down.sender).await {
+                    tracing::debug!(%error, "removing a track failed");
+                }
+            }
+        }
+        self.offer(false).await
+    }
+
+    /// Picks the layer `down` should get: the smallest at least as wide as the client shows
+    /// it, within this subscriber's share of its estimated bandwidth.
+    async fn choose_layer(&self, down: &Arc<DownTrack>) {
+        let published = &down.published;
+        if published.source.is_audio() {
+            return;
+        }
+        let width = down.width.load(Ordering::Relaxed);
+        let layers = published.seen_layers();
+        let chosen = if width == 0 {
+            NO_LAYER
+        } else if !published.simulcast.load(Ordering::Relaxed) || layers.len() <= 1 {
+            layers.first().map_or(0, |l| l.0)
+        } else {
+            let videos = self
+                .down
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .values()
+                .filter(|d| !d.published.source.is_audio())
+                .count()
+                .max(1) as u64;
+            let budget = self
+                .subscribe
+                .as_ref()
+                .map_or(u64::MAX, |c| c.estimate.load(Ordering::Relaxed))
+                / videos;
+            pick_layer(&layers, width, budget)
+        };
+        let target = down.sink.target.swap(chosen, Ordering::Relaxed);
+        let current = down.sink.current.load(Ordering::Relaxed);
+        if chosen != target && chosen != current && chosen != NO_LAYER {
+            published.request_keyframe(chosen).await;
+        }
+        if chosen == NO_LAYER {
+            down.sink.current.store(NO_LAYER, Ordering::Relaxed);
+        }
+    }
+
+    async fn housekeeping(&mut self) -> Result<(), (&'static str, String)> {
+        let now = Instant::now();
+        for c in [&self.publish, &self.subscribe].into_iter().flatten() {
+            if !c.connected && now > c.deadline {
+                return Err(("failed", "ICE did not complete within 30 s".into()));
+            }
+        }
+        for published in &self.published {
+            for layer in &published.layers {
+                let bytes = layer.bytes.swap(0, Ordering::Relaxed);
+                layer.bitrate.store(bytes * 8 * 2, Ordering::Relaxed);
+            }
+        }
+        let downs: Vec<Arc<DownTrack>> = self
+            .down
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for down in downs {
+            self.choose_layer(&down).await;
+            let target = down.sink.target.load(Ordering::Relaxed);
+            if target != NO_LAYER && target != down.sink.current.load(Ordering::Relaxed) {
+                down.published.request_keyframe(target).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn read_track(&mut self, track: Arc<dyn TrackRemote>) {
+        let Some(c) = &self.publish else {
+            return;
+        };
+        let reader = Reader {
+            pc: c.pc.clone(),
+            track,
+            sources: self.sources.clone(),
+            audio_level_id: self.audio_level_id.clone(),
+            participant: self.participant.clone(),
+            events: self.events.clone(),
+            sfu: self.sfu.clone(),
+        };
+        let failed = self.internal_tx.clone();
+        self.tasks.push(tokio::spawn(async move {
+            if AssertUnwindSafe(reader.run()).catch_unwind().await.is_err() {
+                let _ = failed.send(Internal::Failed("reading a track panicked".into()));
+            }
+        }));
+    }
+
+    async fn close(mut self) {
+        let down: Vec<Arc<DownTrack>> = self
+            .down
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .map(|(_, d)| d)
+            .collect();
+        for d in down {
+            d.published.detach(&self.participant);
+        }
+        for published in self.published.drain(..) {
+            published.close();
+        }
+        for c in [self.publish.take(), self.subscribe.take()].into_iter().flatten() {
+            if let Err(error) = c.pc.close().await {
+                tracing::debug!(%error, "closing a media connection failed");
+            }
+        }
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+        self.sfu.metrics().media_sessions.dec();
+    }
+}
+
+/// The smallest layer at least `width` wide that fits `budget` bits per second; layers are
+/// (index, width or 0 when unknown, bitrate), smallest first.
+fn pick_layer(layers: &[(u8, u32, u64)], width: u64, budget: u64) -> u8 {
+    let largest = layers.last().map_or(0, |l| l.0);
+    // Unknown widths: each layer is twice as wide as the one below, the largest 1280.
+    let width_of = |l: &(u8, u32, u64)| -> u64 {
+        if l.1 > 0 {
+            u64::from(l.1)
+        } else {
+            1280 >> (2 - u64::from(l.0.min(2)))
+        }
+    };
+    let mut chosen = layers
+        .iter()
+        .find(|l| width_of(l) >= width)
+        .map_or(largest, |l| l.0);
+    while chosen > 0 {
+        let rate = layers.iter().find(|l| l.0 == chosen).map_or(0, |l| l.2);
+        if rate <= budget {
+            break;
+        }
+        chosen -= 1;
+    }
+    chosen
+}
+
+async fn local_sdp(c: &Connection) -> String {
+    if !c.handler.gathering_done.load(Ordering::Relaxed) {
+        // Host candidates come at once (no STUN): wait for them to be in the SDP.
+        let _ = tokio::time::timeout(Duration::from_secs(2), c.handler.gathered.notified()).await;
+    }
+    c.pc.local_description()
+        .await
+        .map(|d| d.sdp)
+        .unwrap_or_default()
+}
+
+/// The id of the header extension `uri` in `sdp`, if negotiated.
+fn extmap_id(sdp: &str, uri: &str) -> Option<u8> {
+    sdp.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("a=extmap:")?;
+        let (id, name) = rest.split_once(' ')?;
+        let name = name.split_whitespace().next()?;
+        (name == uri)
+            .then(|| id.split('/').next()?.parse().ok())
+            .flatten()
+    })
+}
+
+fn parse_track_id(id: &str) -> Option<(String, Source)> {
+    let (participant, source) = id.rsplit_once(':')?;
+    let source = match source {
+        "microphone" => Source::Microphone,
+        "camera" => Source::Camera,
+        "screen" => Source::Screen,
+        _ => return None,
+    };
+    Some((participant.to_owned(), source))
+}
+
+/// Reads one published track and hands its packets to the sinks.
+struct Reader {
+    pc: Arc<dyn PeerConnection>,
+    track: Arc<dyn TrackRemote>,
+    sources: Arc<Mutex<HashMap<String, Source>>>,
+    audio_level_id: Arc<AtomicU8>,
+    participant: String,
+    events: mpsc::Sender<PeerEvent>,
+    sfu: Sfu,
+}
+
+impl Reader {
+    async fn run(self) {
+        let metrics = self.sfu.metrics().clone();
+        let mut published: Option<Arc<Published>> = None;
+        let mut ssrcs = [0u32; 3];
+        while let Some(event) = self.track.poll().await {
+            match event {
+                TrackRemoteEvent::OnOpen(init) => {
+                    let layer = init.rid.as_deref().map_or(0, published::layer_of_rid);
+                    if published.is_none() {
+                        let Some(source) = self.source_of(init.receiver_id).await else {
+                            tracing::debug!("a track with no source named; ignored");
+                            continue;
+                        };
+                        let Some(codec) = self.track.codec(init.ssrc).await else {
+                            continue;
+                        };
+                        let p = Arc::new(Published::new(
+                            self.sfu.next_key(),
+                            self.participant.clone(),
+                            source,
+                            codec,
+                            self.track.clone(),
+                            metrics.clone(),
+                        ));
+                        let _ = self.events.send(PeerEvent::Published(p.clone())).await;
+                        published = Some(p);
+                    }
+                    if let Some(p) = &published {
+                        if init.rid.is_some() {
+                            p.simulcast.store(true, Ordering::Relaxed);
+                        }
+                        if let Some(l) = p.layers.get(usize::from(layer)) {
+                            l.ssrc.store(init.ssrc, Ordering::Relaxed);
+                        }
+                        ssrcs[usize::from(layer.min(2))] = init.ssrc;
+                    }
+                }
+                TrackRemoteEvent::OnRtpPacket(packet) => {
+                    let Some(p) = &published else { continue };
+                    metrics.packets_in.inc();
+                    let layer = ssrcs
+                        .iter()
+                        .position(|s| *s == packet.header.ssrc)
+                        .map_or(0, |i| i as u8);
+                    if let Some(l) = p.layers.get(usize::from(layer)) {
+                        l.bytes
+                            .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+                        if !p.source.is_audio() {
+                            if let Some((w, h)) = published::vp8_keyframe(&packet.payload) {
+                                l.size
+                                    .store((u32::from(w) << 16) | u32::from(h), Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    if p.source.is_audio() {
+                        let id = self.audio_level_id.load(Ordering::Relaxed);
+                        if id != 0 {
+                            if let Some(level) = packet
+                                .header
+                                .get_extension(id)
+                                .and_then(|e| published::loudness(&e))
+                            {
+                                p.loudness.fetch_max(level, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    p.forward(layer, &packet);
+                }
+                TrackRemoteEvent::OnEnded => break,
+                _ => {}
+            }
+        }
+        if let Some(p) = published {
+            let _ = self.events.send(PeerEvent::Unpublished(p.key)).await;
+            p.close();
+        }
+    }
+
+    async fn source_of(
+        &self,
+        receiver: rtc::rtp_transceiver::RTCRtpReceiverId,
+    ) -> Option<Source> {
+        for transceiver in self.pc.get_transceivers().await {
+            let Ok(Some(r)) = transceiver.receiver().await else {
+                continue;
+            };
+            if r.id() != receiver {
+                continue;
+            }
+            let mid = transceiver.mid().await.ok().flatten()?;
+            return self
+                .sources
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&mid)
+                .copied();
+        }
+        None
+    }
+}
+
+/// Writes the packets of others to this participant, one down track at a time: switches
+/// simulcast layers at keyframes and keeps sequence numbers and timestamps continuous.
+async fn forward(
+    mut rx: mpsc::Receiver<Forward>,
+    down: DownTracks,
+    metrics: crate::metrics::RoomsMetrics,
+) {
+    while let Some(Forward {
+        slot,
+        layer,
+        mut packet,
+    }) = rx.recv().await
+    {
+        let Some(d) = down
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&slot)
+            .cloned()
+        else {
+            continue;
+        };
+        let mut pt = d.payload_type.load(Ordering::Relaxed);
+        if pt == NO_LAYER {
+            let Ok(parameters) = d.sender.get_parameters().await else {
+                continue;
+            };
+            let mime = d.published.codec.mime_type.to_ascii_lowercase();
+            let Some(codec) = parameters
+                .rtp_parameters
+                .codecs
+                .iter()
+                .find(|c| c.rtp_codec.mime_type.to_ascii_lowercase() == mime)
+            else {
+                continue;
+            };
+            pt = codec.payload_type;
+            d.payload_type.store(pt, Ordering::Relaxed);
+        }
+        {
+            let current = d.sink.current.load(Ordering::Relaxed);
+            let target = d.sink.target.load(Ordering::Relaxed);
+            let mut rewrite = d.rewrite.lock().unwrap_or_else(|e| e.into_inner());
+            if layer == target && target != current {
+                if d.published.source.is_audio()
+                    || published::is_keyframe(&d.published.codec.mime_type, &packet.payload)
+                {
+                    d.sink.current.store(target, Ordering::Relaxed);
+                    rewrite.rebase = true;
+                    metrics.layer_switches.inc();
+                } else {
+                    continue;
+                }
+            } else if layer != current {
+                continue;
+            }
+            let header = &mut packet.header;
+            if !rewrite.started || rewrite.rebase {
+                // Continue where the subscriber's stream left off (or start anywhere).
+                let next_seq = rewrite.last_seq.wrapping_add(1);
+                let next_ts = rewrite.last_ts.wrapping_add(1);
+                rewrite.seq_offset = next_seq.wrapping_sub(header.sequence_number);
+                rewrite.ts_offset = next_ts.wrapping_sub(header.timestamp);
+                rewrite.started = true;
+                rewrite.rebase = false;
+            }
+            header.sequence_number = header.sequence_number.wrapping_add(rewrite.seq_offset);
+            header.timestamp = header.timestamp.wrapping_add(rewrite.ts_offset);
+            if header.sequence_number.wrapping_sub(rewrite.last_seq) < 0x8000 {
+                rewrite.last_seq = header.sequence_number;
+                rewrite.last_ts = header.timestamp;
+            }
+            header.ssrc = d.ssrc;
+            header.payload_type = pt;
+            header.extension = false;
+            header.extension_profile = 0;
+            header.extensions.clear();
+        }
+        if d.track.write_rtp(packet).await.is_ok() {
+            metrics.packets_out.inc();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_are_chosen_by_size_then_bandwidth() {
+        let layers = [(0, 320, 150_000), (1, 640, 500_000), (2, 1280, 1_500_000)];
+        assert_eq!(pick_layer(&layers, 200, u64::MAX), 0);
+        assert_eq!(pick_layer(&layers, 320, u64::MAX), 0);
+        assert_eq!(pick_layer(&layers, 500, u64::MAX), 1);
+        assert_eq!(pick_layer(&layers, 1920, u64::MAX), 2);
+        assert_eq!(pick_layer(&layers, 1920, 600_000), 1);
+        assert_eq!(pick_layer(&layers, 1920, 10), 0);
+        // Unknown sizes: q, h, f are taken for 320, 640, 1280.
+        let unknown = [(0, 0, 0), (1, 0, 0), (2, 0, 0)];
+        assert_eq!(pick_layer(&unknown, 300, u64::MAX), 0);
+        assert_eq!(pick_layer(&unknown, 600, u64::MAX), 1);
+        assert_eq!(pick_layer(&unknown, 1000, u64::MAX), 2);
+    }
+
+    #[test]
+    fn extmap_ids_are_read_from_the_sdp() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=extmap:3/sendrecv http://x\r\n";
+        assert_eq!(extmap_id(sdp, super::super::AUDIO_LEVEL_URI), Some(1));
+        assert_eq!(extmap_id(sdp, "http://x"), Some(3));
+        assert_eq!(extmap_id(sdp, "nope"), None);
+        assert_eq!(parse_track_id("p_ab:c:camera"), Some(("p_ab:c".into(), Source::Camera)));
+        assert_eq!(parse_track_id("junk"), None);
+    }
+}

@@ -1,0 +1,330 @@
+//! A published track (someone's microphone, camera or screen) and the sinks it forwards to.
+//! This is the hot path: each RTP packet a publisher sends is looked at once here and handed
+//! to the subscribers that want its layer, without locks held across an await.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_remote::TrackRemote;
+
+use crate::metrics::RoomsMetrics;
+
+/// What a track carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A microphone (Opus).
+    Microphone,
+    /// A camera (VP8, H.264 or VP9, simulcast with rids q, h, f).
+    Camera,
+    /// A shared screen (one encoding).
+    Screen,
+}
+
+impl Source {
+    /// Its name in the protocol.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Microphone => "microphone",
+            Source::Camera => "camera",
+            Source::Screen => "screen",
+        }
+    }
+
+    /// Whether it is audio.
+    pub fn is_audio(self) -> bool {
+        self == Source::Microphone
+    }
+}
+
+/// Simulcast layers by rid, smallest first; a track without rids is layer 0.
+pub const RIDS: [&str; 3] = ["q", "h", "f"];
+/// No layer: the sink receives nothing.
+pub const NO_LAYER: u8 = u8::MAX;
+
+/// The layer index of a rid.
+pub fn layer_of_rid(rid: &str) -> u8 {
+    match rid {
+        "h" => 1,
+        "f" => 2,
+        _ => 0,
+    }
+}
+
+/// One packet on its way to one subscriber.
+pub struct Forward {
+    /// Which of the subscriber's down tracks it is for.
+    pub slot: u64,
+    /// The layer it belongs to.
+    pub layer: u8,
+    /// The packet as the publisher sent it.
+    pub packet: rtc::rtp::Packet,
+}
+
+
+/// A subscriber's interest in a published track.
+pub struct Sink {
+    /// The subscriber's participant id.
+    pub subscriber: String,
+    /// Its down track.
+    pub slot: u64,
+    /// The layer it is forwarded now.
+    pub current: AtomicU8,
+    /// The layer it switches to at the next keyframe of that layer (`current` when none).
+    pub target: AtomicU8,
+    pub(crate) tx: mpsc::Sender<Forward>,
+}
+
+/// The measured state of one simulcast layer.
+#[derive(Default)]
+pub struct Layer {
+    /// Its SSRC, once seen.
+    pub ssrc: AtomicU32,
+    /// Width and height from its last keyframe (VP8), 0 when unknown.
+    pub size: AtomicU32,
+    /// Bytes received, for the bitrate estimate.
+    pub bytes: AtomicU64,
+    /// Bits per second measured over the last second.
+    pub bitrate: AtomicU64,
+}
+
+/// A track published by a participant, forwarded to everyone else who subscribes to it.
+pub struct Published {
+    /// Unique in the process.
+    pub key: u64,
+    /// The publisher's participant id.
+    pub participant: String,
+    /// What it carries.
+    pub source: Source,
+    /// Its codec, as the publisher negotiated it.
+    pub codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
+    /// Whether it has several layers.
+    pub simulcast: AtomicBool,
+    /// Whether it is forwarded (a moderator's mute stops it).
+    pub enabled: AtomicBool,
+    /// Simulcast layers (index by [`layer_of_rid`]).
+    pub layers: [Layer; 3],
+    /// The RFC 6464 audio level of the last packets, 0 (silent) to 127 (loudest).
+    pub loudness: AtomicU8,
+    pub(crate) sinks: RwLock<Arc<Vec<Arc<Sink>>>>,
+    pub(crate) track: Mutex<Option<Arc<dyn TrackRemote>>>,
+    pub(crate) metrics: RoomsMetrics,
+}
+
+impl Published {
+    pub(crate) fn new(
+        key: u64,
+        participant: String,
+        source: Source,
+        codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
+        track: Arc<dyn TrackRemote>,
+        metrics: RoomsMetrics,
+    ) -> Published {
+        Published {
+            key,
+            participant,
+            source,
+            codec,
+            simulcast: AtomicBool::new(false),
+            enabled: AtomicBool::new(true),
+            layers: Default::default(),
+            loudness: AtomicU8::new(0),
+            sinks: RwLock::new(Arc::new(Vec::new())),
+            track: Mutex::new(Some(track)),
+            metrics,
+        }
+    }
+
+    /// Adds a sink.
+    pub(crate) fn attach(&self, sink: Arc<Sink>) {
+        let mut sinks = self.sinks.write().unwrap_or_else(|e| e.into_inner());
+        let mut next: Vec<Arc<Sink>> = sinks.iter().cloned().collect();
+        next.push(sink);
+        *sinks = Arc::new(next);
+    }
+
+    /// Removes the sinks of `subscriber`.
+    pub(crate) fn detach(&self, subscriber: &str) {
+        let mut sinks = self.sinks.write().unwrap_or_else(|e| e.into_inner());
+        if sinks.iter().any(|s| s.subscriber == subscriber) {
+            let next: Vec<Arc<Sink>> = sinks
+                .iter()
+                .filter(|s| s.subscriber != subscriber)
+                .cloned()
+                .collect();
+            *sinks = Arc::new(next);
+        }
+    }
+
+    /// Drops every sink and the remote track (the publisher left).
+    pub(crate) fn close(&self) {
+        *self.sinks.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Vec::new());
+        *self.track.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// How many subscribers it has.
+    pub fn sink_count(&self) -> usize {
+        self.sinks.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Hands `packet` of `layer` to every sink that wants that layer. Never waits: a
+    /// subscriber too slow to keep up loses packets (and asks for them again by NACK or a
+    /// keyframe), it never slows the others.
+    pub(crate) fn forward(&self, layer: u8, packet: &rtc::rtp::Packet) {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return;
+        }
+        let sinks = self.sinks.read().unwrap_or_else(|e| e.into_inner()).clone();
+        for sink in sinks.iter() {
+            let current = sink.current.load(Ordering::Relaxed);
+            let target = sink.target.load(Ordering::Relaxed);
+            if layer != current && layer != target {
+                continue;
+            }
+            let forward = Forward {
+                slot: sink.slot,
+                layer,
+                packet: packet.clone(),
+            };
+            if sink.tx.try_send(forward).is_err() {
+                self.metrics.packets_dropped.inc();
+            }
+        }
+    }
+
+    /// Asks the publisher for a keyframe of `layer` (PLI).
+    pub(crate) async fn request_keyframe(&self, layer: u8) {
+        use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+        if self.source.is_audio() {
+            return;
+        }
+        let Some(ssrc) = self
+            .layers
+            .get(usize::from(layer))
+            .map(|l| l.ssrc.load(Ordering::Relaxed))
+            .filter(|s| *s != 0)
+        else {
+            return;
+        };
+        let track = self.track.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(track) = track {
+            let pli = PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc: ssrc,
+            };
+            if track.write_rtcp(vec![Box::new(pli)]).await.is_ok() {
+                self.metrics.keyframe_requests.inc();
+            }
+        }
+    }
+
+    /// The layers seen so far, as (index, width, bitrate).
+    pub fn seen_layers(&self) -> Vec<(u8, u32, u64)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.ssrc.load(Ordering::Relaxed) != 0)
+            .map(|(i, l)| {
+                (
+                    u8::try_from(i).unwrap_or(0),
+                    l.size.load(Ordering::Relaxed) >> 16,
+                    l.bitrate.load(Ordering::Relaxed),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Whether a VP8 payload starts a keyframe; with its width and height when it does.
+pub fn vp8_keyframe(payload: &[u8]) -> Option<(u16, u16)> {
+    // RFC 7741 payload descriptor: X bit, then optional I/L/T/K bytes.
+    let first = *payload.first()?;
+    let start_of_partition = first & 0x10 != 0 && first & 0x0f == 0;
+    if !start_of_partition {
+        return None;
+    }
+    let mut at = 1;
+    if first & 0x80 != 0 {
+        let ext = *payload.get(at)?;
+        at += 1;
+        if ext & 0x80 != 0 {
+            let picture_id = *payload.get(at)?;
+            at += if picture_id & 0x80 != 0 { 2 } else { 1 };
+        }
+        if ext & 0x40 != 0 {
+            at += 1;
+        }
+        if ext & 0x30 != 0 {
+            at += 1;
+        }
+    }
+    let header = payload.get(at..at + 10)?;
+    // Frame tag: bit 0 is 0 for a keyframe, then the start code 9d 01 2a.
+    if header[0] & 0x01 != 0 || header[3..6] != [0x9d, 0x01, 0x2a] {
+        return None;
+    }
+    let width = u16::from_le_bytes([header[6], header[7]]) & 0x3fff;
+    let height = u16::from_le_bytes([header[8], header[9]]) & 0x3fff;
+    Some((width, height))
+}
+
+/// Whether a payload of `mime` starts a keyframe (H.264 and VP9 are judged loosely: a
+/// switch on them waits for the next packet that looks like one).
+pub fn is_keyframe(mime: &str, payload: &[u8]) -> bool {
+    let mime = mime.to_ascii_lowercase();
+    if mime.ends_with("vp8") {
+        return vp8_keyframe(payload).is_some();
+    }
+    if mime.ends_with("vp9") {
+        // RFC 9628: P bit clear and B bit set: the start of an intra frame.
+        return payload.first().is_some_and(|b| b & 0x40 == 0 && b & 0x08 != 0);
+    }
+    if mime.ends_with("h264") {
+        let nal = |b: u8| b & 0x1f;
+        return match payload.first().map(|b| nal(*b)) {
+            Some(5 | 7) => true,
+            // STAP-A: first aggregated unit's type.
+            Some(24) => payload.get(3).is_some_and(|b| matches!(nal(*b), 5 | 7)),
+            // FU-A with the start bit.
+            Some(28) => payload
+                .get(1)
+                .is_some_and(|b| b & 0x80 != 0 && matches!(nal(*b), 5 | 7)),
+            _ => false,
+        };
+    }
+    true
+}
+
+/// The audio level in an RFC 6464 extension byte, as loudness 0 (silent) to 127 (loudest).
+pub fn loudness(extension: &[u8]) -> Option<u8> {
+    extension.first().map(|b| 127 - (b & 0x7f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vp8_keyframes_and_their_size_are_recognised() {
+        // Descriptor with S bit, then a keyframe header 640x360.
+        let mut key = vec![0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a];
+        key.extend_from_slice(&640u16.to_le_bytes());
+        key.extend_from_slice(&360u16.to_le_bytes());
+        assert_eq!(vp8_keyframe(&key), Some((640, 360)));
+        assert!(is_keyframe("video/VP8", &key));
+        let mut delta = key.clone();
+        delta[1] = 0x01;
+        assert_eq!(vp8_keyframe(&delta), None);
+        assert_eq!(vp8_keyframe(&[]), None);
+        assert_eq!(vp8_keyframe(&[0x90, 0x80]), None);
+    }
+
+    #[test]
+    fn audio_levels_read_as_loudness() {
+        assert_eq!(loudness(&[0x80 | 127]), Some(0));
+        assert_eq!(loudness(&[0]), Some(127));
+        assert_eq!(loudness(&[]), None);
+    }
+}

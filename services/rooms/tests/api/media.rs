@@ -1,0 +1,1 @@
+//! Media tests come next.
