@@ -329,9 +329,9 @@ function keepToken(session: Session): Session {
   return session;
 }
 
-const EXPORT_FORMAT = { txt: 'text', md: 'markdown', html: 'html' } as const;
+const EXPORT_FORMAT = { txt: 'text', md: 'markdown', html: 'html', odt: 'odt' } as const;
 
-/** The address that downloads a pad in a format (plain text, Markdown or HTML). */
+/** The address that downloads a pad in a format (plain text, Markdown, HTML or OpenDocument). */
 export function exportUrl(id: string, format: keyof typeof EXPORT_FORMAT): string {
   return `/api/pads/${seg(id)}/export${query({ format: EXPORT_FORMAT[format] })}`;
 }
@@ -418,6 +418,6 @@ export const api = {
   restorePadVersion: (id: string, version: string) =>
     request<void>('POST', `/api/pads/${seg(id)}/versions/${seg(version)}/restore`),
   /** Replaces the pad's content on the server (the previous content becomes a version). */
-  importPad: (id: string, format: 'text' | 'markdown', content: string) =>
+  importPad: (id: string, format: 'text' | 'markdown' | 'html', content: string) =>
     request<void>('POST', `/api/pads/${seg(id)}/import`, { format, content }),
 };

@@ -14,6 +14,8 @@ pub enum HandleKind {
     User,
     /// A space.
     Space,
+    /// Someone of another instance, as `name@domain` (see [`crate::remote`]).
+    Remote,
 }
 
 impl HandleKind {
@@ -21,6 +23,7 @@ impl HandleKind {
         match self {
             HandleKind::User => "user",
             HandleKind::Space => "space",
+            HandleKind::Remote => "remote",
         }
     }
 }

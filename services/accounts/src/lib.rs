@@ -15,6 +15,7 @@ mod maintenance;
 mod me;
 mod password;
 mod personal_data;
+pub mod remote;
 mod reset;
 mod secret_token;
 pub mod sessions;
@@ -31,6 +32,7 @@ use maille_mail::{Email, Mailer};
 use tokio_util::task::TaskTracker;
 
 pub use error::{AccountsError, Result};
+pub use login::SessionBody;
 pub use personal_data::{DeletionBlocker, PersonalData};
 pub use secret_token::{digest as token_digest, generate as generate_token};
 pub use sessions::{AdminUser, CurrentUser, OptionalUser};
@@ -136,12 +138,26 @@ impl Accounts {
     /// Sends an email on a tracked task, so that the request does not wait for the mail server
     /// (and its timing does not reveal whether an email was sent). Failures are logged.
     pub fn send_later(&self, to: String, language: maille_config::Language, email: Email) {
+        // Remote accounts have no address here (a placeholder under `.invalid`).
+        if to.is_empty() || to.ends_with(&format!("@{}", remote::PLACEHOLDER_EMAIL_DOMAIN)) {
+            return;
+        }
         let mailer = self.inner.mailer.clone();
         self.inner.tasks.spawn(async move {
             if let Err(error) = mailer.send(&to, language, &email).await {
                 tracing::error!(%error, "an email could not be sent");
             }
         });
+    }
+
+    /// Opens a session for `user` (a remote account whose home instance vouched for them):
+    /// the session cookie to set and what the client is told, as a password login does.
+    pub async fn open_session(
+        &self,
+        req: &actix_web::HttpRequest,
+        user: users::UserRow,
+    ) -> Result<(actix_web::cookie::Cookie<'static>, SessionBody)> {
+        login::start_session(self, req, user).await
     }
 
     /// A user's public summary by username.
@@ -183,7 +199,11 @@ impl Accounts {
     ) -> Result<Usage> {
         use diesel::prelude::*;
         use maille_database::schema::users as t;
-        let active = t::approved.eq(true).and(t::disabled.eq(false));
+        // People of other instances who signed in here are counted by their home instance.
+        let active = t::approved
+            .eq(true)
+            .and(t::disabled.eq(false))
+            .and(t::remote_actor_id.is_null());
         let total: i64 = t::table.filter(active).count().get_result(conn)?;
         let since = |days: i64| t::last_login_at.ge(now - days * 86_400);
         let active_month: i64 = t::table

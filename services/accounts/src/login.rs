@@ -92,6 +92,19 @@ pub(crate) async fn open_session(
     req: &HttpRequest,
     user: UserRow,
 ) -> Result<HttpResponse> {
+    let (cookie, body) = start_session(accounts, req, user).await?;
+    Ok(HttpResponse::Ok()
+        .cookie(cookie)
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body))
+}
+
+/// Opens a session for `user`: its cookie and what the client is told.
+pub(crate) async fn start_session(
+    accounts: &Accounts,
+    req: &HttpRequest,
+    user: UserRow,
+) -> Result<(actix_web::cookie::Cookie<'static>, SessionBody)> {
     let settings = accounts.settings_arc();
     let agent = user_agent(req);
     let address = record_address(req);
@@ -107,13 +120,13 @@ pub(crate) async fn open_session(
             Ok::<_, AccountsError>(new)
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .cookie(sessions::cookie(accounts.settings(), &new.token))
-        .insert_header(("Cache-Control", "no-store"))
-        .json(SessionBody {
+    Ok((
+        sessions::cookie(accounts.settings(), &new.token),
+        SessionBody {
             user: Me::from(&user),
             csrf_token: new.csrf_token,
-        }))
+        },
+    ))
 }
 
 /// Logs in. Whether the account exists is never told: an unknown login and a wrong password

@@ -79,9 +79,17 @@ pub struct UserRow {
     pub updated_at: UnixTime,
     /// Last successful login.
     pub last_login_at: Option<UnixTime>,
+    /// For someone of another instance who signed in with their home instance: their actor's
+    /// ActivityPub id there. `None` for local accounts.
+    pub remote_actor_id: Option<String>,
 }
 
 impl UserRow {
+    /// Whether this is the account of someone of another instance (see [`crate::remote`]).
+    pub fn is_remote(&self) -> bool {
+        self.remote_actor_id.is_some()
+    }
+
     /// Typed id.
     pub fn user_id(&self) -> UserId {
         UserId(self.id)
@@ -147,6 +155,9 @@ pub struct Me {
     pub role: Role,
     /// Creation time.
     pub created_at: UnixTime,
+    /// Whether this account belongs to someone of another instance who signed in with their
+    /// home instance (no password, no email here).
+    pub remote: bool,
 }
 
 impl From<&UserRow> for Me {
@@ -159,6 +170,7 @@ impl From<&UserRow> for Me {
             language: u.language.clone(),
             role: u.role(),
             created_at: u.created_at,
+            remote: u.is_remote(),
         }
     }
 }
@@ -184,7 +196,12 @@ impl UserSummary {
             id: u.user_id(),
             username: u.username.clone(),
             display_name: u.display_name.clone(),
-            email: u.email.clone(),
+            // A remote account's address is a placeholder that must never be written to.
+            email: if u.is_remote() {
+                String::new()
+            } else {
+                u.email.clone()
+            },
             language: u.language(fallback),
         }
     }

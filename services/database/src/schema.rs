@@ -28,6 +28,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         last_login_at -> Nullable<BigInt>,
+        remote_actor_id -> Nullable<Text>,
     }
 }
 
@@ -319,6 +320,18 @@ diesel::table! {
     }
 }
 
+// federation (sign-in with a home instance)
+diesel::table! {
+    federation_sign_in_requests (nonce_hash) {
+        nonce_hash -> Text,
+        browser_hash -> Text,
+        actor_id -> Text,
+        return_to -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(space_members -> spaces (space_id));
@@ -354,6 +367,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     federation_instances,
     federation_domain_policies,
     federation_feed,
+    federation_sign_in_requests,
     outbox_events,
     rooms,
     room_moderators,

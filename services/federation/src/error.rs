@@ -53,6 +53,11 @@ pub enum FederationError {
     /// Federation is turned off on this instance.
     #[error("federation is turned off on this instance")]
     Off,
+    /// A sign-in with a home instance whose proof does not hold (bad or missing signature,
+    /// wrong audience, expired, unknown or used nonce, another browser...). The reason is
+    /// logged, never sent.
+    #[error("home sign-in refused: {0}")]
+    SignInRefused(String),
     /// Another instance could not be reached or answered nonsense.
     #[error("remote instance: {0}")]
     Remote(String),
@@ -170,6 +175,11 @@ impl FederationError {
                 "federation_off",
                 "federation is turned off on this instance",
             ),
+            E::SignInRefused(_) => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "sign_in_refused",
+                "the sign-in with your home instance could not be verified; start again",
+            ),
             E::BadActivity(message) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_activity", message.clone())
             }
@@ -206,7 +216,9 @@ impl ResponseError for FederationError {
         use FederationError as E;
         match self {
             E::NotFound => StatusCode::NOT_FOUND,
-            E::NotAuthenticated | E::Unsigned(_) => StatusCode::UNAUTHORIZED,
+            E::NotAuthenticated | E::Unsigned(_) | E::SignInRefused(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             E::Forbidden | E::Refused(_) | E::Off => StatusCode::FORBIDDEN,
             E::BadActivity(_) => StatusCode::BAD_REQUEST,
             E::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

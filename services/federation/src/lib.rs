@@ -12,10 +12,13 @@
 //! See `docs/federation.md` for the protocol and `/tmp`-free API notes in the crate docs.
 
 pub mod actors;
+pub mod announce;
 pub mod delivery;
 pub mod discovery;
 mod error;
+pub mod feed;
 pub mod follows;
+pub mod home_sign_in;
 pub mod inbox;
 pub mod keys;
 pub mod policy;
@@ -178,6 +181,7 @@ impl Federation {
     /// tasks; it resumes whatever the queue holds.
     pub fn start(&self) {
         delivery::start(self.clone());
+        announce::start(self.clone());
     }
 
     /// Mounts the routes: WebFinger, NodeInfo, actors and their collections, inboxes, and the
@@ -189,7 +193,9 @@ impl Federation {
         actors::routes::routes(cfg);
         inbox::routes::routes(cfg);
         follows::routes::routes(cfg);
+        feed::routes::routes(cfg);
         policy::routes::routes(cfg);
+        home_sign_in::routes::routes(cfg);
     }
 
     /// The service's part of the OpenAPI document.
@@ -257,10 +263,16 @@ impl Federation {
         follows::routes::remove_follower,
         follows::routes::get_profile,
         follows::routes::update_profile,
+        feed::routes::feed,
         policy::routes::list_domains,
         policy::routes::set_domain,
         policy::routes::remove_domain,
         policy::routes::list_instances,
+        home_sign_in::routes::start,
+        home_sign_in::routes::finish,
+        home_sign_in::routes::preview_authorization,
+        home_sign_in::routes::authorize,
+        home_sign_in::routes::add_remote_member,
     ),
     components(schemas(maille_http::ErrorBody, ActorKind)),
     tags((name = "federation", description = "Following across instances over ActivityPub, and the admin's choices of who may federate"))

@@ -90,6 +90,17 @@ impl Urls {
         }
     }
 
+    /// The page where a user of this instance confirms signing in to another instance with
+    /// their account here (published as `mailleHomeSignIn` in their actor's `endpoints`).
+    pub fn home_sign_in_authorize(&self) -> Url {
+        self.url("/home-sign-in/authorize")
+    }
+
+    /// The page of this instance where a sign-in with a home instance comes back.
+    pub fn home_sign_in_finish(&self) -> Url {
+        self.url("/home-sign-in/finish")
+    }
+
     /// Whether `url` is on this instance.
     pub fn is_local(&self, url: &Url) -> bool {
         authority(url).as_deref() == Some(self.domain.as_str())

@@ -173,6 +173,23 @@ impl Spaces {
             .await
     }
 
+    /// Adds `user` to the space `handle` in `role` on behalf of `by` (an owner or moderator
+    /// of it, who may invite into that role), inside the caller's transaction; someone
+    /// already a member keeps their role. [`SpacesError::NotFound`] when `by` is not a member,
+    /// [`SpacesError::Forbidden`] when they may not. For members who cannot take an
+    /// invitation link first, such as people of other instances.
+    pub fn add_member_blocking(
+        &self,
+        conn: &mut DbConnection,
+        handle: &str,
+        by: UserId,
+        user: &maille_accounts::users::UserRow,
+        role: SpaceRole,
+        now: maille_database::UnixTime,
+    ) -> Result<MemberView> {
+        Ok(members::add(conn, handle, by, user, role, now)?.1)
+    }
+
     /// Deletes invitations that have expired; returns how many. Run it now and then (daily is
     /// plenty).
     pub async fn maintenance(&self) -> Result<usize> {

@@ -199,6 +199,8 @@ export const en = {
   'pad.export.txt': 'Plain text (.txt)',
   'pad.export.md': 'Markdown (.md)',
   'pad.export.html': 'Web page (.html)',
+  'pad.export.odt': 'OpenDocument text (.odt)',
+  'pad.export.offline': 'This format is made by the server, which cannot be reached: try again once connected.',
   'pad.export.print': 'Print, or save as PDF…',
   'pad.import.title': 'Import a file',
   'pad.import.file': 'File',

@@ -199,6 +199,8 @@ export const fr: Record<MessageKey, string> = {
   'pad.export.txt': 'Texte brut (.txt)',
   'pad.export.md': 'Markdown (.md)',
   'pad.export.html': 'Page web (.html)',
+  'pad.export.odt': 'Texte OpenDocument (.odt)',
+  'pad.export.offline': 'Ce format est produit par le serveur, injoignable pour l’instant : réessayez une fois connecté.',
   'pad.export.print': 'Imprimer, ou enregistrer en PDF…',
   'pad.import.title': 'Importer un fichier',
   'pad.import.file': 'Fichier',

@@ -3,10 +3,10 @@
  * plain text to the editor's HTML input.
  */
 
-export type ExportFormat = 'txt' | 'md' | 'html';
+export type ExportFormat = 'txt' | 'md' | 'html' | 'odt';
 export type ImportKind = 'txt' | 'md' | 'html';
 
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['txt', 'md', 'html'];
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['txt', 'md', 'html', 'odt'];
 
 /** Largest file the import accepts (the server refuses bigger pads anyway). */
 export const MAX_IMPORT_BYTES = 4 * 1024 * 1024;

@@ -243,6 +243,23 @@ describe('RoomClient', () => {
     expect(t.last().ofType('mute')).toContainEqual({ type: 'mute', source: 'screen', muted: false });
   });
 
+  it('stops a screen share: the section goes inactive, the track stops, the others are told', async () => {
+    await t.inCall();
+    const [publish] = t.pcs();
+    const screen = new FakeTrack('video');
+    await t.client.setScreen(screen as unknown as MediaStreamTrack);
+    await settle();
+    t.last().receive({ type: 'answer', pc: 'publish', sdp: 'answer' });
+    await settle();
+    await t.client.setScreen(null);
+    await settle();
+    expect(screen.stopped).toBe(true);
+    expect(publish.transceivers[2]?.direction).toBe('inactive');
+    expect(publish.transceivers[2]?.sender.track).toBeNull();
+    expect(t.last().ofType('offer')).toHaveLength(3);
+    expect(t.last().ofType('mute').at(-1)).toEqual({ type: 'mute', source: 'screen', muted: true });
+  });
+
   it('sends each video size once, after a short delay', async () => {
     await t.inCall();
     t.client.setVideoSize('p_a', 'camera', 100, 50);

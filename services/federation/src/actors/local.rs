@@ -147,6 +147,8 @@ impl LocalActor {
             following: Some(urls.actor_part(self.kind, name, "following")),
             endpoints: Some(Endpoints {
                 shared_inbox: Some(urls.shared_inbox()),
+                maille_home_sign_in: (self.kind == ActorKind::User)
+                    .then(|| urls.home_sign_in_authorize()),
             }),
             public_key: PublicKey {
                 id: format!("{id}#main-key"),

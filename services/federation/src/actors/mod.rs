@@ -109,6 +109,11 @@ pub struct Endpoints {
     /// The server's shared inbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_inbox: Option<Url>,
+    /// Maille's: the page where this person confirms signing in to another instance with
+    /// their account here (`mailleHomeSignIn`; see `docs/federation.md`, "Signing in with
+    /// one's home instance"). Only on users of Maille instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maille_home_sign_in: Option<Url>,
 }
 
 /// The first URL in a value that may be a URL, a `Link` or `Image` object, or a list of them.
@@ -132,7 +137,9 @@ pub fn context() -> serde_json::Value {
         {
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
             "toot": "http://joinmastodon.org/ns#",
-            "discoverable": "toot:discoverable"
+            "discoverable": "toot:discoverable",
+            "maille": "https://maille.invalid/ns#",
+            "mailleHomeSignIn": { "@id": "maille:homeSignIn", "@type": "@id" }
         }
     ])
 }

@@ -99,6 +99,18 @@ impl RemoteActor {
             .transpose()
     }
 
+    /// The stored actor known as `@username@domain`.
+    pub fn find_by_handle(conn: &mut DbConnection, username: &str, domain: &str) -> Result<Option<RemoteActor>> {
+        t::table
+            .filter(t::domain.eq(domain.to_ascii_lowercase()))
+            .filter(t::username.eq(username))
+            .select(RemoteActorRow::as_select())
+            .first(conn)
+            .optional()?
+            .map(RemoteActor::try_from)
+            .transpose()
+    }
+
     /// The stored actor with this row id.
     pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<RemoteActor>> {
         t::table
@@ -172,6 +184,15 @@ impl RemoteActor {
 /// fetched, its key owned by itself and published on its own instance, a known actor type,
 /// and an instance the admin allows.
 pub fn check_actor(json: &ActorJson, expected: &Url, context: &Context) -> Result<()> {
+    check_actor_document(json, expected)?;
+    if let Some(domain) = authority(&json.id) {
+        context.policy.check(context.settings(), &domain)?;
+    }
+    Ok(())
+}
+
+/// The checks of [`check_actor`] on the document alone, without the admin's policy.
+pub fn check_actor_document(json: &ActorJson, expected: &Url) -> Result<()> {
     let domain = authority(&json.id);
     if domain != authority(expected) {
         return Err(FederationError::BadActivity(format!(
@@ -203,9 +224,6 @@ pub fn check_actor(json: &ActorJson, expected: &Url, context: &Context) -> Resul
             "{} is a {}, not an actor",
             json.id, json.kind
         )));
-    }
-    if let Some(domain) = &domain {
-        context.policy.check(context.settings(), domain)?;
     }
     Ok(())
 }
@@ -245,6 +263,7 @@ impl Object for RemoteActor {
             following: None,
             endpoints: Some(Endpoints {
                 shared_inbox: self.shared_inbox.as_deref().and_then(|s| Url::parse(s).ok()),
+                maille_home_sign_in: None,
             }),
             public_key: PublicKey {
                 id: format!("{id}#main-key"),

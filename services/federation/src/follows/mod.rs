@@ -25,7 +25,8 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn code(self) -> &'static str {
+    /// Its name in the database.
+    pub fn code(self) -> &'static str {
         match self {
             Direction::In => "in",
             Direction::Out => "out",

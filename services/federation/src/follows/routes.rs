@@ -179,16 +179,27 @@ pub async fn follow(
         return Err(FederationError::invalid("handle", "this account is on this instance"));
     }
     federation.context().policy.check(federation.settings(), &domain.to_ascii_lowercase())?;
+    // An actor known already is followed without asking its instance again: the Follow is
+    // queued even while that instance is down.
+    let known = {
+        let (name, domain) = (name.to_owned(), domain.to_owned());
+        federation
+            .database()
+            .run(move |conn| RemoteActor::find_by_handle(conn, &name, &domain))
+            .await?
+    };
     let data = federation.data();
-    let remote: RemoteActor =
-        activitypub_federation::fetch::webfinger::webfinger_resolve_actor(&handle, &data)
+    let remote: RemoteActor = match known {
+        Some(actor) => actor,
+        None => activitypub_federation::fetch::webfinger::webfinger_resolve_actor(&handle, &data)
             .await
             .map_err(|e| match e {
                 FederationError::NotFound => {
                     FederationError::invalid("handle", "no such account on that instance")
                 }
                 other => other,
-            })?;
+            })?,
+    };
     let context = federation.context().clone();
     let view = federation
         .database()

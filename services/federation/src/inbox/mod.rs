@@ -63,13 +63,13 @@ impl Incoming {
         authority(&self.actor).ok_or_else(|| bad("actor without a host"))
     }
 
-    /// Maille's checks, before anything is stored.
-    pub fn check(&self, context: &Context) -> Result<()> {
+    /// Maille's checks, before anything is stored: the activity and what it is about belong
+    /// to the actor's instance (answers: to a Follow of ours).
+    pub fn check(&self, urls: &crate::urls::Urls) -> Result<()> {
         let domain = self.actor_domain()?;
         if authority(&self.id).as_deref() != Some(domain.as_str()) {
             return Err(bad(format!("activity {} is not on the actor's instance {domain}", self.id)));
         }
-        let urls = &context.urls;
         match self.kind.as_str() {
             "Follow" => {
                 let target = object_id(&self.object).ok_or_else(|| bad("Follow without an object"))?;
@@ -133,7 +133,7 @@ impl Activity for Incoming {
     }
 
     async fn verify(&self, data: &Data<Context>) -> Result<()> {
-        self.check(data.app_data())
+        self.check(&data.app_data().urls)
     }
 
     async fn receive(self, data: &Data<Context>) -> Result<()> {
@@ -274,6 +274,10 @@ fn apply(conn: &mut DbConnection, context: &Context, activity: &Incoming, now: U
             use maille_database::schema::federation_remote_actors as r;
             diesel::delete(r::table.find(remote.id)).execute(conn)?;
             tracing::info!(actor = %remote.handle(), "federation: remote actor deleted");
+            Ok(false)
+        }
+        "Create" | "Update" | "Delete" | "Announce" => {
+            crate::feed::receive(conn, activity, &remote, now)?;
             Ok(false)
         }
         _ => Ok(false),

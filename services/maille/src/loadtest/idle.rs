@@ -119,7 +119,8 @@ async fn loaded(client: &reqwest::Client, base: &str) -> anyhow::Result<u64> {
         .filter(|l| !l.starts_with('#'))
         .find_map(|l| {
             let (name, value) = l.split_once(' ')?;
-            name.ends_with("pads_loaded").then(|| value.trim().parse().ok())?
+            name.ends_with("pads_loaded")
+                .then(|| value.trim().parse().ok())?
         })
         .context("no pads_loaded gauge in /metrics")
 }
@@ -178,7 +179,13 @@ pub async fn run(args: IdlePadsArgs) -> anyhow::Result<()> {
     for task in creating {
         ids.extend(task.await??);
     }
-    let already = wait_loaded(&client, &base, |n| n == 0, Duration::from_secs(args.unload_timeout)).await?;
+    let already = wait_loaded(
+        &client,
+        &base,
+        |n| n == 0,
+        Duration::from_secs(args.unload_timeout),
+    )
+    .await?;
     if already != 0 {
         bail!("{already} pads are loaded already; start from a server with none");
     }
@@ -193,7 +200,12 @@ pub async fn run(args: IdlePadsArgs) -> anyhow::Result<()> {
         if let Some(token) = &args.token {
             url.push_str(&format!("&token={token}"));
         }
-        let (gate, errors, chars, keep) = (gate.clone(), errors.clone(), args.chars, args.keep_connections);
+        let (gate, errors, chars, keep) = (
+            gate.clone(),
+            errors.clone(),
+            args.chars,
+            args.keep_connections,
+        );
         opening.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await.ok()?;
             match open_and_write(&url, chars).await {
@@ -230,25 +242,57 @@ pub async fn run(args: IdlePadsArgs) -> anyhow::Result<()> {
         let _ = socket.close(None).await;
     }
     let unload_began = Instant::now();
-    let left = wait_loaded(&client, &base, |n| n == 0, Duration::from_secs(args.unload_timeout)).await?;
+    let left = wait_loaded(
+        &client,
+        &base,
+        |n| n == 0,
+        Duration::from_secs(args.unload_timeout),
+    )
+    .await?;
     let unloaded_in = unload_began.elapsed();
     let after = settled_resident(args.server_pid).await?;
 
     let per_pad = with_pads.saturating_sub(baseline) as f64 / opened as f64;
     let rows: Vec<(String, String)> = vec![
-        ("pads opened".into(), format!("{opened} in {:.1} s", opened_in.as_secs_f64())),
-        ("document per pad".into(), format!("{} characters", args.chars)),
-        ("idle editors kept connected".into(), if args.keep_connections { "one per pad" } else { "none" }.into()),
-        ("pads loaded (server's count)".into(), loaded_now.to_string()),
+        (
+            "pads opened".into(),
+            format!("{opened} in {:.1} s", opened_in.as_secs_f64()),
+        ),
+        (
+            "document per pad".into(),
+            format!("{} characters", args.chars),
+        ),
+        (
+            "idle editors kept connected".into(),
+            if args.keep_connections {
+                "one per pad"
+            } else {
+                "none"
+            }
+            .into(),
+        ),
+        (
+            "pads loaded (server's count)".into(),
+            loaded_now.to_string(),
+        ),
         ("server memory, baseline".into(), mib(baseline)),
         ("server memory, pads loaded".into(), mib(with_pads)),
-        ("memory per idle loaded pad".into(), format!("{:.1} KB", per_pad / 1024.0)),
+        (
+            "memory per idle loaded pad".into(),
+            format!("{:.1} KB", per_pad / 1024.0),
+        ),
         ("pads still loaded after waiting".into(), left.to_string()),
-        ("time until every pad was unloaded".into(), format!("{:.1} s", unloaded_in.as_secs_f64())),
+        (
+            "time until every pad was unloaded".into(),
+            format!("{:.1} s", unloaded_in.as_secs_f64()),
+        ),
         ("server memory, after unloading".into(), mib(after)),
         (
             "memory kept after unloading".into(),
-            format!("{:.1} MB above baseline", (after as f64 - baseline as f64) / 1_048_576.0),
+            format!(
+                "{:.1} MB above baseline",
+                (after as f64 - baseline as f64) / 1_048_576.0
+            ),
         ),
         ("errors (pads that failed)".into(), errors.to_string()),
     ];

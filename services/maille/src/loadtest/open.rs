@@ -19,8 +19,8 @@ use tokio_tungstenite::tungstenite::Message;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Doc, GetString, StateVector, Text, Transact, Update, XmlElementPrelim, XmlFragment,
-    XmlOut, XmlTextPrelim,
+    Doc, GetString, StateVector, Text, Transact, Update, XmlElementPrelim, XmlFragment, XmlOut,
+    XmlTextPrelim,
 };
 
 use super::idle::{wait_loaded, Socket};
@@ -60,7 +60,8 @@ fn typing(count: usize) -> Vec<Vec<u8>> {
             _ => {
                 // A new paragraph (Enter).
                 let index = fragment.len(&txn);
-                let element = fragment.insert(&mut txn, index, XmlElementPrelim::empty("paragraph"));
+                let element =
+                    fragment.insert(&mut txn, index, XmlElementPrelim::empty("paragraph"));
                 let text = element.insert(&mut txn, 0, XmlTextPrelim::new(""));
                 line = 0;
                 paragraph = Some(text);
@@ -213,11 +214,26 @@ pub async fn run(args: OpenPadArgs) -> anyhow::Result<()> {
     times.sort_unstable();
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
     let rows: Vec<(String, String)> = vec![
-        ("updates stored".into(), format!("{count} in {:.1} s", typed_in.as_secs_f64())),
-        ("document".into(), format!("{} characters, {} bytes as one update", sizes.1, sizes.0)),
-        ("opened (each from unloaded)".into(), format!("{} times", times.len())),
-        ("open, connect to sync step 2, median".into(), ms(times[times.len() / 2])),
-        ("open, connect to sync step 2, max".into(), ms(times[times.len() - 1])),
+        (
+            "updates stored".into(),
+            format!("{count} in {:.1} s", typed_in.as_secs_f64()),
+        ),
+        (
+            "document".into(),
+            format!("{} characters, {} bytes as one update", sizes.1, sizes.0),
+        ),
+        (
+            "opened (each from unloaded)".into(),
+            format!("{} times", times.len()),
+        ),
+        (
+            "open, connect to sync step 2, median".into(),
+            ms(times[times.len() / 2]),
+        ),
+        (
+            "open, connect to sync step 2, max".into(),
+            ms(times[times.len() - 1]),
+        ),
     ];
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     println!("maille loadtest open-pad");

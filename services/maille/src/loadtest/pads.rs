@@ -282,7 +282,11 @@ pub(super) fn http_base(ws_url: &str) -> anyhow::Result<String> {
 }
 
 /// Creates `count` link pads through Maille's API (logged in with the token, else anonymously).
-pub(super) async fn create_pads(base: &str, token: Option<&str>, count: usize) -> anyhow::Result<Vec<String>> {
+pub(super) async fn create_pads(
+    base: &str,
+    token: Option<&str>,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
     let client = reqwest::Client::new();
     let mut csrf = None;
     if let Some(token) = token {

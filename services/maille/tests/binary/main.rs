@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod config;
+mod federation;
 mod helpers;
 mod loadtest;
 mod pads;

@@ -26,13 +26,33 @@ const DROPPED: &[&str] = &[
 ];
 /// Elements without content.
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-    "source", "track", "wbr",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
 ];
 /// Elements an opening `<p>` does not survive.
 const CLOSES_P: &[&str] = &[
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "blockquote",
-    "pre", "hr", "section", "article", "header", "footer", "dl", "form", "figure",
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "blockquote",
+    "pre",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "dl",
+    "form",
+    "figure",
 ];
 
 /// A read element.
@@ -139,6 +159,10 @@ fn parse(html: &str) -> Element {
         let after = &rest[1..];
         if let Some(comment) = after.strip_prefix("!--") {
             rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+            continue;
+        }
+        if let Some(cdata) = after.strip_prefix("![CDATA[") {
+            rest = cdata.find("]]>").map_or("", |end| &cdata[end + 3..]);
             continue;
         }
         if after.starts_with(['!', '?']) {
@@ -565,7 +589,12 @@ fn list(element: &Element) -> Node {
                 content.push(paragraph(vec![]));
             }
             if task {
-                with_attr("taskItem", "checked", json!(task_state(item) == Some(true)), content)
+                with_attr(
+                    "taskItem",
+                    "checked",
+                    json!(task_state(item) == Some(true)),
+                    content,
+                )
             } else {
                 Node::element("listItem", content)
             }
@@ -615,9 +644,8 @@ fn table(element: &Element) -> Option<Node> {
                     Dom::Element(cell) if cell.name == "td" || cell.name == "th" => {
                         let mut content = blocks(&cell.children);
                         // A cell holds blocks the editor allows in cells: paragraphs and lists.
-                        content.retain(|n| {
-                            !matches!(n, Node::Element { tag, .. } if tag == "table")
-                        });
+                        content
+                            .retain(|n| !matches!(n, Node::Element { tag, .. } if tag == "table"));
                         if content.is_empty() {
                             content.push(paragraph(vec![]));
                         }
@@ -651,7 +679,12 @@ fn blocks(nodes: &[Dom]) -> Vec<Node> {
         let element = match node {
             Dom::Element(e) if is_block(&e.name) => e,
             other => {
-                inlines(std::slice::from_ref(other), &BTreeMap::new(), &mut loose, false);
+                inlines(
+                    std::slice::from_ref(other),
+                    &BTreeMap::new(),
+                    &mut loose,
+                    false,
+                );
                 continue;
             }
         };
@@ -690,7 +723,10 @@ fn blocks(nodes: &[Dom]) -> Vec<Node> {
                 let mut code = String::new();
                 text_of(&element.children, &mut code);
                 // The first newline after <pre> is not content.
-                let code = code.strip_prefix('\n').unwrap_or(&code).trim_end_matches('\n');
+                let code = code
+                    .strip_prefix('\n')
+                    .unwrap_or(&code)
+                    .trim_end_matches('\n');
                 let language = element
                     .children
                     .iter()
@@ -703,7 +739,11 @@ fn blocks(nodes: &[Dom]) -> Vec<Node> {
                             .split_whitespace()
                             .find_map(|c| c.strip_prefix("language-"))
                     })
-                    .filter(|l| l.len() <= 32 && l.chars().all(|c| c.is_ascii_alphanumeric() || "+-#_.".contains(c)));
+                    .filter(|l| {
+                        l.len() <= 32
+                            && l.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "+-#_.".contains(c))
+                    });
                 let children = if code.is_empty() {
                     vec![]
                 } else {

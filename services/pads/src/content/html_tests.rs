@@ -93,8 +93,14 @@ fn the_editor_s_elements_are_read() {
     };
     assert_eq!(attrs["language"], json!("rust"));
     let markdown = render(&nodes, Format::Markdown);
-    assert!(markdown.contains("| a | b |\n| --- | --- |\n| 1 | 2 |"), "{markdown}");
-    assert!(markdown.contains("[site](https://example.org/?a=1&b=2)"), "{markdown}");
+    assert!(
+        markdown.contains("| a | b |\n| --- | --- |\n| 1 | 2 |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("[site](https://example.org/?a=1&b=2)"),
+        "{markdown}"
+    );
 }
 
 #[test]
@@ -143,7 +149,9 @@ fn links_that_could_run_script_lose_their_link() {
         "vbscript:x",
         "java&#x09;script:alert(1)",
     ] {
-        let nodes = parse_html(&format!("<p><a href=\"{href}\" onmouseover=x>click</a></p>"));
+        let nodes = parse_html(&format!(
+            "<p><a href=\"{href}\" onmouseover=x>click</a></p>"
+        ));
         assert_eq!(runs(&nodes[0]), [("click".to_owned(), vec![])], "{href}");
     }
     let nodes = parse_html("<p><a href=mailto:a@example.org>mail</a></p>");
@@ -176,5 +184,8 @@ fn broken_and_deep_html_is_read_without_failing() {
     ] {
         let _ = parse_html(garbage);
     }
-    assert_eq!(all_text(&parse_html("a &lt; b &#233; &#xE9; &nbsp;&unknown; &")).trim_end(), "a < b é é \u{a0}&unknown; &");
+    assert_eq!(
+        all_text(&parse_html("a &lt; b &#233; &#xE9; &nbsp;&unknown; &")).trim_end(),
+        "a < b é é \u{a0}&unknown; &"
+    );
 }

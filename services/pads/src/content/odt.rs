@@ -40,7 +40,7 @@ fn styles() -> String {
         ));
     }
     format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
+        r##"<?xml version="1.0" encoding="UTF-8"?>
 <office:document-styles {NAMESPACES}><office:styles>
 <style:default-style style:family="paragraph"><style:paragraph-properties fo:margin-bottom="0.2cm"/></style:default-style>
 <style:style style:name="Standard" style:family="paragraph"/>
@@ -60,7 +60,7 @@ fn styles() -> String {
 <text:list-style style:name="Bullets">{bullets}</text:list-style>
 <text:list-style style:name="Numbers">{numbers}</text:list-style>
 </office:styles></office:document-styles>
-"#,
+"##,
         bullets = (1..=10)
             .map(|l| format!(
                 r#"<text:list-level-style-bullet text:level="{l}" text:bullet-char="•"><style:list-level-properties text:list-level-position-and-space-mode="label-alignment"><style:list-level-label-alignment text:label-followed-by="listtab" text:list-tab-stop-position="{p}cm" fo:text-indent="-0.6cm" fo:margin-left="{p}cm"/></style:list-level-properties></text:list-level-style-bullet>"#,
@@ -357,7 +357,11 @@ pub fn odt(nodes: &[Node], title: &str) -> std::io::Result<Vec<u8>> {
     let mut zip = ZipWriter::default();
     // First, and stored: it is how a file is recognised as OpenDocument.
     zip.add("mimetype", MEDIA_TYPE.as_bytes(), Method::Stored)?;
-    zip.add("META-INF/manifest.xml", MANIFEST.as_bytes(), Method::Deflated)?;
+    zip.add(
+        "META-INF/manifest.xml",
+        MANIFEST.as_bytes(),
+        Method::Deflated,
+    )?;
     zip.add("content.xml", content(nodes).as_bytes(), Method::Deflated)?;
     zip.add("styles.xml", styles().as_bytes(), Method::Deflated)?;
     zip.add("meta.xml", meta(title).as_bytes(), Method::Deflated)?;

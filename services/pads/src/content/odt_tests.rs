@@ -86,12 +86,21 @@ fn a_pad_becomes_a_valid_opendocument_text() {
     let seen = inspect(&package);
     assert_eq!(
         seen["entries"],
-        serde_json::json!(["mimetype", "META-INF/manifest.xml", "content.xml", "styles.xml", "meta.xml"])
+        serde_json::json!([
+            "mimetype",
+            "META-INF/manifest.xml",
+            "content.xml",
+            "styles.xml",
+            "meta.xml"
+        ])
     );
     assert_eq!(seen["mimetype_stored"], true);
     assert_eq!(seen["mimetype"], MEDIA_TYPE);
     assert_eq!(seen["title"], "MailleBoard \"minutes\"");
-    assert_eq!(seen["headings"], serde_json::json!([["2", "Minutes & <notes>"]]));
+    assert_eq!(
+        seen["headings"],
+        serde_json::json!([["2", "Minutes & <notes>"]])
+    );
     for (style, text) in [
         ("Bold", "bold"),
         ("Italic", "it"),
@@ -99,10 +108,17 @@ fn a_pad_becomes_a_valid_opendocument_text() {
         ("Strike", "gone"),
         ("Source_20_Text", "code"),
     ] {
-        assert_eq!(seen["spans"][style], serde_json::json!([text]), "{style}: {seen}");
+        assert_eq!(
+            seen["spans"][style],
+            serde_json::json!([text]),
+            "{style}: {seen}"
+        );
     }
     // A link that could run script is kept as text, not as a link.
-    assert_eq!(seen["links"], serde_json::json!([["https://example.org", "site"]]));
+    assert_eq!(
+        seen["links"],
+        serde_json::json!([["https://example.org", "site"]])
+    );
     let items: Vec<&str> = seen["list_items"]
         .as_array()
         .unwrap()
@@ -111,7 +127,10 @@ fn a_pad_becomes_a_valid_opendocument_text() {
         .collect();
     assert!(items.contains(&"nested"), "{items:?}");
     assert!(items.contains(&"☑ done"), "{items:?}");
-    assert!(seen["lists"].as_array().unwrap().contains(&"Numbers".into()));
+    assert!(seen["lists"]
+        .as_array()
+        .unwrap()
+        .contains(&"Numbers".into()));
     assert_eq!(seen["quotes"], serde_json::json!(["quoted"]));
     // Runs of spaces and tabs are kept as ODF elements, which itertext does not expand.
     assert_eq!(seen["code"][0], "fn main() {");

@@ -76,7 +76,10 @@ impl ZipWriter {
         u32_le(out, entry.crc);
         u32_le(out, entry.compressed);
         u32_le(out, entry.size);
-        u16_le(out, u16::try_from(name.len()).map_err(std::io::Error::other)?);
+        u16_le(
+            out,
+            u16::try_from(name.len()).map_err(std::io::Error::other)?,
+        );
         u16_le(out, 0); // no extra field
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(&compressed);
@@ -99,7 +102,10 @@ impl ZipWriter {
             u32_le(out, entry.crc);
             u32_le(out, entry.compressed);
             u32_le(out, entry.size);
-            u16_le(out, u16::try_from(entry.name.len()).map_err(std::io::Error::other)?);
+            u16_le(
+                out,
+                u16::try_from(entry.name.len()).map_err(std::io::Error::other)?,
+            );
             u16_le(out, 0); // extra
             u16_le(out, 0); // comment
             u16_le(out, 0); // disk

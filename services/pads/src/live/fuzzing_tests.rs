@@ -90,7 +90,10 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
                 ],
             ),
         ),
-        ("garbage", frame(false, &[vec![0, 2, 3, 0xff, 0xff, 0xff], vec![7]])),
+        (
+            "garbage",
+            frame(false, &[vec![0, 2, 3, 0xff, 0xff, 0xff], vec![7]]),
+        ),
     ]
 }
 

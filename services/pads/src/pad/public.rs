@@ -24,7 +24,11 @@ fn event(row: &PadRow, action: WorkAction) -> WorkEvent {
         title: row.title.clone(),
         summary: String::new(),
         path: format!("/p/{}", row.read_id),
-        owner_user_id: row.owner_space_id.is_none().then_some(row.owner_user_id).flatten(),
+        owner_user_id: row
+            .owner_space_id
+            .is_none()
+            .then_some(row.owner_user_id)
+            .flatten(),
         owner_space_id: row.owner_space_id,
         author_user_id: row.created_by,
         created_at: row.created_at,

@@ -152,3 +152,62 @@ async fn importing_markdown_replaces_the_content() {
         .await;
     assert_eq!(response.status(), 403);
 }
+
+#[tokio::test]
+async fn html_is_imported_sanitized_and_pads_export_as_opendocument() {
+    let app = spawn_app().await;
+    let (id, read_id) = link_pad(&app).await;
+    let client = app.anonymous();
+    let hostile = "<h1 onclick=\"steal()\">Plan</h1><script>fetch('/api/session')</script>\
+                   <p style=\"color:red\">Go <b>now</b> <a href=\"javascript:alert(1)\">here</a> \
+                   <a href=\"https://example.org\">there</a><img src=x onerror=alert(1)></p>\
+                   <ul><li>one</li><li>two</li></ul>";
+    let response = client
+        .post(
+            &format!("/api/pads/{id}/import"),
+            json!({"format": "html", "content": hostile}),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    let markdown = client
+        .get(&format!("/api/pads/{read_id}/export?format=markdown"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        markdown,
+        "# Plan\n\nGo **now** here [there](https://example.org)\n\n- one\n- two\n"
+    );
+    // Read-only: no import.
+    let response = client
+        .post(
+            &format!("/api/pads/{read_id}/import"),
+            json!({"format": "html", "content": "<p>x</p>"}),
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+
+    let export = client
+        .get(&format!("/api/pads/{read_id}/export?format=odt"))
+        .await;
+    assert_eq!(export.status(), 200);
+    assert_eq!(
+        export.headers()["content-type"],
+        "application/vnd.oasis.opendocument.text"
+    );
+    assert!(export.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("Notes.odt"));
+    let package = export.bytes().await.unwrap();
+    assert_eq!(&package[..4], b"PK\x03\x04");
+    assert_eq!(
+        &package[30..38 + "application/vnd.oasis.opendocument.text".len()],
+        b"mimetypeapplication/vnd.oasis.opendocument.text"
+    );
+    let response = client
+        .get(&format!("/api/pads/{id}/export?format=pdf"))
+        .await;
+    assert_eq!(response.status(), 400);
+}

@@ -260,6 +260,7 @@ impl Media {
                 Some(event) = internal.recv() => match event {
                     Internal::Track(track) => self.read_track(track),
                     Internal::State(direction, state) => {
+                        tracing::debug!(participant = %self.participant, ?direction, %state, "media connection state");
                         let connection = match direction {
                             Direction::Publish => self.publish.as_mut(),
                             Direction::Subscribe => self.subscribe.as_mut(),
@@ -453,6 +454,7 @@ impl Media {
                 tracks.push((mid, participant, source));
             }
         }
+        tracing::debug!(participant = %self.participant, tracks = tracks.len(), "subscribe offer");
         self.awaiting_answer = true;
         self.renegotiate = false;
         let _ = self.events.send(PeerEvent::Offer(sdp, tracks)).await;
@@ -623,6 +625,7 @@ impl Media {
     }
 
     fn read_track(&mut self, track: Arc<dyn TrackRemote>) {
+        tracing::debug!(participant = %self.participant, "remote track");
         let Some(c) = &self.publish else {
             return;
         };
@@ -765,6 +768,7 @@ impl Reader {
                             self.track.clone(),
                             metrics.clone(),
                         ));
+                        tracing::debug!(participant = %self.participant, ?source, "track published");
                         let _ = self.events.send(PeerEvent::Published(p.clone())).await;
                         published = Some(p);
                     }
@@ -918,6 +922,7 @@ async fn forward(
             header.extension = false;
             header.extension_profile = 0;
             header.extensions.clear();
+            header.extensions_padding = 0;
         }
         if d.track.write_rtp(packet).await.is_ok() {
             metrics.packets_out.inc();

@@ -313,7 +313,6 @@ impl Connection {
         drop(outbox_tx);
         tracing::debug!(room = %tag, participant = %id, moderator, "participant connected");
         let end = self.in_meeting(stream, &meeting, &id, &mut outbox).await;
-        let _ = meeting.send(Command::Leave(id.clone(), end.left)).await;
         tracing::debug!(room = %tag, participant = %id, code = end.code, "participant gone");
         end
     }
@@ -390,6 +389,8 @@ impl Connection {
                 _ = cancel.cancelled() => break End::quietly(1001, "the server is stopping", "disconnected"),
             }
         };
+        // The meeting forgets them first: it holds their media's commands too.
+        let _ = meeting.send(Command::Leave(id.to_owned(), end.left)).await;
         if let Some(peer) = peer {
             // Dropping the command sender ends the media task, which closes its connections.
             let Peer { commands, task } = peer;

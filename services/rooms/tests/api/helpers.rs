@@ -42,6 +42,10 @@ pub async fn spawn_app() -> App {
 
 /// Starts the services; `tweak` adjusts the settings.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> App {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let mut services = None;
     let stop = CancellationToken::new();
     let cancel = stop.clone();

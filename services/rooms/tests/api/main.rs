@@ -6,5 +6,6 @@
 
 mod helpers;
 mod media;
+mod peer;
 mod rest;
 mod signal;

@@ -179,13 +179,11 @@ async fn garbage_oversized_and_floods_close_only_their_connection() {
     unknown.send(json!({"type": "chat", "text": "x", "evil": true})).await;
     assert_eq!(unknown.closed().await.0, 4400);
 
-    eprintln!("big {:?}", std::time::Instant::now());
     let (mut big, _) = app.join(id, "Big", None).await;
     let huge = json!({"type": "chat", "text": "a".repeat(70 * 1024)}).to_string();
     let _ = big.send_text(huge).await;
     assert!(matches!(big.closed().await.0, 4400 | 1009));
 
-    eprintln!("sdp {:?}", std::time::Instant::now());
     let (mut sdp, _) = app.join(id, "Sdp", None).await;
     sdp.send(json!({"type": "offer", "pc": "publish", "sdp": "this is no SDP", "tracks": []}))
         .await;
@@ -193,7 +191,6 @@ async fn garbage_oversized_and_floods_close_only_their_connection() {
     assert_eq!(code, 4400);
     assert_eq!(error.unwrap()["code"], "bad_sdp");
 
-    eprintln!("flood {:?}", std::time::Instant::now());
     let (mut flood, _) = app.join(id, "Flood", None).await;
     for _ in 0..200 {
         if !flood.send_text(json!({"type": "ping"}).to_string()).await {
@@ -204,7 +201,6 @@ async fn garbage_oversized_and_floods_close_only_their_connection() {
     assert_eq!(code, 4429);
     assert_eq!(error.unwrap()["code"], "too_many_messages");
 
-    eprintln!("early {:?}", std::time::Instant::now());
     let mut early = app.connect(id, None).await;
     early.send(json!({"type": "chat", "text": "before joining"})).await;
     assert_eq!(early.closed().await.0, 4400);

@@ -125,6 +125,38 @@ pub(crate) fn remove(
     Ok(())
 }
 
+/// Adds `user` to the space called `handle` in `role`, on behalf of `by`, who must be allowed
+/// to invite into that role (owners and moderators; only owners add moderators). Someone
+/// already a member keeps their role. For people who cannot take an invitation link
+/// themselves first, such as members from other instances (the federation service resolves
+/// them). Returns the space and the member as shown.
+pub(crate) fn add(
+    conn: &mut DbConnection,
+    handle: &str,
+    by: UserId,
+    user: &maille_accounts::users::UserRow,
+    role: SpaceRole,
+    now: UnixTime,
+) -> Result<(SpaceRow, MemberView)> {
+    let (space, my_role) = space::access_locked(conn, handle, by)?;
+    if !my_role.can_invite_as(role) {
+        return Err(SpacesError::Forbidden);
+    }
+    let space_id = SpaceId(space.id);
+    if space::role_of(conn, space_id, user.user_id())?.is_none() {
+        diesel::insert_into(space_members::table)
+            .values(space::NewMember {
+                space_id: space_id.0,
+                user_id: user.id,
+                role: role.code(),
+                joined_at: now,
+            })
+            .execute(conn)?;
+    }
+    let view = view_of(conn, &space, user)?;
+    Ok((space, view))
+}
+
 /// Revokes the invitations that `user` made in `space` and that could still be used: someone
 /// removed from a space must not walk back in through their own link.
 pub(crate) fn revoke_invitations_by(

@@ -1,0 +1,459 @@
+//! A participant built with the `webrtc` crate, as a browser would be: it joins over the
+//! signalling WebSocket, publishes synthetic Opus and VP8 (optionally simulcast) on its
+//! publish connection and records every packet it receives on its subscribe connection.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt as _, StreamExt as _};
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Message;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
+    PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer,
+    RTCIceTransportPolicy, RTCSessionDescription, Registry, SettingEngineBuilder,
+};
+
+use crate::helpers::{App, PATIENCE};
+
+/// How a participant connects.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Send the camera as three simulcast layers (rids q, h, f).
+    pub simulcast: bool,
+    /// ICE servers (TURN) and relay-only ICE.
+    pub ice_servers: Vec<RTCIceServer>,
+    /// Use only relayed candidates.
+    pub relay_only: bool,
+    /// Publish a camera too (audio only otherwise).
+    pub camera: bool,
+}
+
+struct Handler {
+    gathered: Arc<Notify>,
+    done: AtomicBool,
+    received: Option<Arc<Mutex<Vec<Bytes>>>>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            self.done.store(true, Ordering::SeqCst);
+            self.gathered.notify_waiters();
+        }
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let Some(received) = self.received.clone() else {
+            return;
+        };
+        tokio::spawn(async move {
+            while let Some(event) = track.poll().await {
+                if let TrackRemoteEvent::OnRtpPacket(packet) = event {
+                    received.lock().unwrap().push(packet.payload.clone());
+                }
+            }
+        });
+    }
+}
+
+async fn peer_connection(
+    options: &Options,
+    received: Option<Arc<Mutex<Vec<Bytes>>>>,
+) -> (Arc<dyn PeerConnection>, Arc<Handler>) {
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs().unwrap();
+    let registry = register_default_interceptors(Registry::new(), &mut engine).unwrap();
+    let handler = Arc::new(Handler {
+        gathered: Arc::new(Notify::new()),
+        done: AtomicBool::new(false),
+        received,
+    });
+    let mut config = RTCConfigurationBuilder::new().with_ice_servers(options.ice_servers.clone());
+    if options.relay_only {
+        config = config.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
+    }
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(config.build())
+        .with_media_engine(engine)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(
+            SettingEngineBuilder::new()
+                .with_include_loopback_candidate(true)
+                .build(),
+        )
+        .with_handler(handler.clone())
+        .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
+        .build()
+        .await
+        .unwrap();
+    (Arc::new(pc), handler)
+}
+
+async fn gathered(pc: &Arc<dyn PeerConnection>, handler: &Handler) -> String {
+    if !handler.done.load(Ordering::SeqCst) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), handler.gathered.notified()).await;
+    }
+    pc.local_description().await.unwrap().sdp
+}
+
+fn extmap_id(sdp: &str, uri: &str) -> Option<u8> {
+    sdp.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("a=extmap:")?;
+        let (id, name) = rest.split_once(' ')?;
+        (name.split_whitespace().next()? == uri)
+            .then(|| id.split('/').next()?.parse().ok())
+            .flatten()
+    })
+}
+
+/// A participant in a room.
+pub struct Client {
+    /// Its participant id.
+    pub id: String,
+    /// Every payload received from others.
+    pub received: Arc<Mutex<Vec<Bytes>>>,
+    /// Signalling messages other than SDP.
+    pub messages: mpsc::UnboundedReceiver<Value>,
+    outgoing: mpsc::UnboundedSender<Value>,
+    publish: Arc<dyn PeerConnection>,
+    audio: Arc<TrackLocalStaticRTP>,
+    video: Option<Arc<TrackLocalStaticRTP>>,
+    ssrcs: Vec<(String, u32)>,
+    mid_ids: (Option<u8>, Option<u8>),
+    mids: Vec<(String, RtpCodecKind)>,
+    seq: u16,
+    subscribe: Arc<Mutex<Option<Arc<dyn PeerConnection>>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Client {
+    /// Joins `room` as `name` and starts publishing (nothing is sent until [`Client::send`]).
+    pub async fn join(app: &App, room: &str, name: &str, options: Options) -> Client {
+        let url = format!(
+            "{}/ws/rooms/{room}",
+            app.server.address.replacen("http", "ws", 1)
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let (mut sink, mut stream) = ws.split();
+        sink.send(Message::text(json!({"type": "join", "name": name}).to_string()))
+            .await
+            .unwrap();
+        let joined: Value = loop {
+            let frame = tokio::time::timeout(PATIENCE, stream.next()).await.unwrap();
+            let Some(Ok(Message::Text(text))) = frame else {
+                panic!("{name}: no joined but {frame:?}");
+            };
+            let m: Value = serde_json::from_str(&text).unwrap();
+            if m["type"] == "joined" {
+                break m;
+            }
+        };
+        let id = joined["participant_id"].as_str().unwrap().to_owned();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (publish, publish_handler) = peer_connection(&options, None).await;
+
+        let opus = RTCRtpCodec {
+            mime_type: "audio/opus".into(),
+            clock_rate: 48000,
+            channels: 2,
+            ..Default::default()
+        };
+        let vp8 = RTCRtpCodec {
+            mime_type: "video/VP8".into(),
+            clock_rate: 90000,
+            ..Default::default()
+        };
+        let mut ssrcs = Vec::new();
+        let audio_ssrc: u32 = rand::random();
+        ssrcs.push(("audio".to_owned(), audio_ssrc));
+        let audio = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            format!("{name}-stream"),
+            format!("{name}-audio"),
+            format!("{name}-audio"),
+            RtpCodecKind::Audio,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    ssrc: Some(audio_ssrc),
+                    ..Default::default()
+                },
+                codec: opus,
+                ..Default::default()
+            }],
+        )));
+        publish
+            .add_track(audio.clone() as Arc<dyn TrackLocal>)
+            .await
+            .unwrap();
+        let video = if options.camera {
+            let rids: &[&str] = if options.simulcast { &["q", "h", "f"] } else { &[""] };
+            let codings = rids
+                .iter()
+                .map(|rid| {
+                    let ssrc: u32 = rand::random();
+                    ssrcs.push((rid.to_string(), ssrc));
+                    RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters {
+                            rid: rid.to_string(),
+                            ssrc: Some(ssrc),
+                            ..Default::default()
+                        },
+                        codec: vp8.clone(),
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            let video = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+                format!("{name}-stream"),
+                format!("{name}-video"),
+                format!("{name}-video"),
+                RtpCodecKind::Video,
+                codings,
+            )));
+            publish
+                .add_track(video.clone() as Arc<dyn TrackLocal>)
+                .await
+                .unwrap();
+            Some(video)
+        } else {
+            None
+        };
+        let offer = publish.create_offer(None).await.unwrap();
+        publish.set_local_description(offer).await.unwrap();
+        let sdp = gathered(&publish, &publish_handler).await;
+        let mut tracks = Vec::new();
+        let mut mids = Vec::new();
+        for t in publish.get_transceivers().await {
+            let mid = t.mid().await.unwrap().unwrap();
+            let sender = t.sender().await.unwrap().unwrap();
+            let kind = sender.track().kind().await;
+            let source = if kind == RtpCodecKind::Audio { "microphone" } else { "camera" };
+            tracks.push(json!({"mid": mid, "source": source}));
+            mids.push((mid, kind));
+        }
+        sink.send(Message::text(
+            json!({"type": "offer", "pc": "publish", "sdp": sdp, "tracks": tracks}).to_string(),
+        ))
+        .await
+        .unwrap();
+
+        // One task speaks for this participant: SDP to its connections, the rest to the test.
+        let (messages_tx, messages) = mpsc::unbounded_channel();
+        let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel::<Value>();
+        let subscribe: Arc<Mutex<Option<Arc<dyn PeerConnection>>>> = Arc::default();
+        let (answered_tx, mut answered) = mpsc::channel::<String>(1);
+        let task = {
+            let publish = publish.clone();
+            let subscribe = subscribe.clone();
+            let received = received.clone();
+            let options = options.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        out = outgoing_rx.recv() => match out {
+                            Some(out) => {
+                                if sink.send(Message::text(out.to_string())).await.is_err() {
+                                    break;
+                                }
+                            }
+                            None => {
+                                let _ = sink.close().await;
+                                break;
+                            }
+                        },
+                        frame = stream.next() => {
+                            let Some(Ok(frame)) = frame else { break };
+                            let Message::Text(text) = frame else {
+                                if let Message::Close(c) = frame {
+                                    let _ = messages_tx.send(json!({"type": "ws_closed", "code": c.map(|c| u16::from(c.code))}));
+                                }
+                                continue;
+                            };
+                            let m: Value = serde_json::from_str(&text).unwrap();
+                            match (m["type"].as_str(), m["pc"].as_str()) {
+                                (Some("answer"), Some("publish")) => {
+                                    let sdp = m["sdp"].as_str().unwrap().to_owned();
+                                    publish
+                                        .set_remote_description(RTCSessionDescription::answer(sdp.clone()).unwrap())
+                                        .await
+                                        .unwrap();
+                                    let _ = answered_tx.try_send(sdp);
+                                }
+                                (Some("offer"), Some("subscribe")) => {
+                                    let existing = subscribe.lock().unwrap().clone();
+                                    let (pc, handler) = match existing {
+                                        Some(pc) => (pc, None),
+                                        None => {
+                                            let (pc, handler) = peer_connection(&options, Some(received.clone())).await;
+                                            *subscribe.lock().unwrap() = Some(pc.clone());
+                                            (pc, Some(handler))
+                                        }
+                                    };
+                                    let sdp = m["sdp"].as_str().unwrap().to_owned();
+                                    pc.set_remote_description(RTCSessionDescription::offer(sdp).unwrap())
+                                        .await
+                                        .unwrap();
+                                    let answer = pc.create_answer(None).await.unwrap();
+                                    pc.set_local_description(answer).await.unwrap();
+                                    let sdp = match &handler {
+                                        Some(h) => gathered(&pc, h).await,
+                                        None => pc.local_description().await.unwrap().sdp,
+                                    };
+                                    let answer = json!({"type": "answer", "pc": "subscribe", "sdp": sdp});
+                                    if sink.send(Message::text(answer.to_string())).await.is_err() {
+                                        break;
+                                    }
+                                    let _ = messages_tx.send(m);
+                                }
+                                _ => {
+                                    let _ = messages_tx.send(m);
+                                }
+                            }
+                        }
+                    }
+                }
+            })
+        };
+        let answer = tokio::time::timeout(PATIENCE, answered.recv())
+            .await
+            .expect("a publish answer in time")
+            .unwrap();
+        let mid_ids = (
+            extmap_id(&answer, "urn:ietf:params:rtp-hdrext:sdes:mid"),
+            extmap_id(&answer, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"),
+        );
+        Client {
+            id,
+            received,
+            messages,
+            outgoing,
+            publish,
+            audio,
+            video,
+            ssrcs,
+            mid_ids,
+            mids,
+            seq: 0,
+            subscribe,
+            tasks: vec![task],
+        }
+    }
+
+    /// Sends a signalling message.
+    pub fn signal(&self, message: Value) {
+        let _ = self.outgoing.send(message);
+    }
+
+    /// The payload of audio packet `seq` of `name`.
+    pub fn audio_payload(name: &str, seq: u16) -> Bytes {
+        Bytes::from(format!("opus:{name}:{seq}"))
+    }
+
+    /// The payload of video packet `seq` of layer `rid` of `name`: a VP8 keyframe start of
+    /// that layer's size, followed by a tag.
+    pub fn video_payload(name: &str, rid: &str, seq: u16) -> Bytes {
+        let (w, h): (u16, u16) = match rid {
+            "q" => (320, 180),
+            "h" => (640, 360),
+            _ => (1280, 720),
+        };
+        let mut payload = vec![0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a];
+        payload.extend_from_slice(&w.to_le_bytes());
+        payload.extend_from_slice(&h.to_le_bytes());
+        payload.extend_from_slice(format!("vp8:{name}:{rid}:{seq}").as_bytes());
+        Bytes::from(payload)
+    }
+
+    /// Sends one audio packet and one video packet per layer.
+    pub async fn send(&mut self, name: &str) {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let mid_of = |kind: RtpCodecKind| {
+            self.mids
+                .iter()
+                .find(|(_, k)| *k == kind)
+                .map(|(m, _)| m.clone())
+                .unwrap_or_default()
+        };
+        let mut packet = rtc::rtp::Packet {
+            header: rtc::rtp::Header {
+                version: 2,
+                payload_type: 111,
+                sequence_number: seq,
+                timestamp: u32::from(seq) * 960,
+                ssrc: self.ssrcs[0].1,
+                marker: true,
+                ..Default::default()
+            },
+            payload: Self::audio_payload(name, seq),
+        };
+        // Audio is announced by its SSRC in the offer: no mid extension (not negotiated for it).
+        let _ = self.audio.write_rtp(packet).await;
+        if let Some(video) = &self.video {
+            for (rid, ssrc) in self.ssrcs.iter().skip(1) {
+                let mut packet = rtc::rtp::Packet {
+                    header: rtc::rtp::Header {
+                        version: 2,
+                        payload_type: 96,
+                        sequence_number: seq,
+                        timestamp: u32::from(seq) * 3000,
+                        ssrc: *ssrc,
+                        marker: true,
+                        ..Default::default()
+                    },
+                    payload: Self::video_payload(name, rid, seq),
+                };
+                packet.header.extension = true;
+                packet.header.extension_profile = 0xBEDE;
+                if let Some(id) = self.mid_ids.0 {
+                    let _ = packet.header.set_extension(id, Bytes::from(mid_of(RtpCodecKind::Video)));
+                }
+                if let (Some(id), false) = (self.mid_ids.1, rid.is_empty()) {
+                    let _ = packet.header.set_extension(id, Bytes::from(rid.clone()));
+                }
+                let _ = video.write_rtp(packet).await;
+            }
+        }
+    }
+
+    /// How many received payloads satisfy `test`.
+    pub fn count(&self, test: impl Fn(&[u8]) -> bool) -> usize {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| test(p))
+            .count()
+    }
+
+    /// Leaves: closes the WebSocket and both connections.
+    pub async fn leave(self) {
+        self.signal(json!({"type": "leave"}));
+        drop(self.outgoing);
+        let _ = self.publish.close().await;
+        let subscribe = self.subscribe.lock().unwrap().take();
+        if let Some(pc) = subscribe {
+            let _ = pc.close().await;
+        }
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+/// Whether `payload` is one of the payloads `name` sent on `rid` ("" for audio), intact.
+pub fn is_from(payload: &[u8], name: &str, kind: &str) -> bool {
+    let text = String::from_utf8_lossy(payload);
+    text.contains(&format!("{kind}:{name}:"))
+}
