@@ -221,9 +221,14 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
     }
     let rooms = &settings.rooms;
     if !(2..=1000).contains(&rooms.max_participants) {
-        return Err(invalid("rooms.max_participants", "must be between 2 and 1000"));
+        return Err(invalid(
+            "rooms.max_participants",
+            "must be between 2 and 1000",
+        ));
     }
-    if rooms.udp_port_min > rooms.udp_port_max || (rooms.udp_port_min == 0) != (rooms.udp_port_max == 0) {
+    if rooms.udp_port_min > rooms.udp_port_max
+        || (rooms.udp_port_min == 0) != (rooms.udp_port_max == 0)
+    {
         return Err(invalid(
             "rooms.udp_port_min",
             "udp_port_min and udp_port_max must both be 0, or a range with min <= max",
@@ -246,7 +251,10 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
         ));
     }
     if rooms.turn_credential_ttl_seconds < 60 {
-        return Err(invalid("rooms.turn_credential_ttl_seconds", "must be at least 60"));
+        return Err(invalid(
+            "rooms.turn_credential_ttl_seconds",
+            "must be at least 60",
+        ));
     }
     validate_federation(settings)?;
     if settings.logging.retention_days == 0 {

@@ -153,3 +153,39 @@ fn accept_language_picks_the_preferred_known_language() {
         Some(Language::En)
     );
 }
+
+#[test]
+fn insecure_federation_is_for_loopback_tests_only() {
+    let insecure = ("MAILLE_FEDERATION__ALLOW_INSECURE_HTTP", "true");
+    for public_url in [
+        "https://maille.example.org",
+        "http://maille.example.org",
+        "https://localhost:8443",
+        "http://192.168.1.10:8080",
+    ] {
+        let error =
+            load_from(None, env(&[insecure, ("MAILLE_PUBLIC_URL", public_url)])).unwrap_err();
+        assert!(
+            error.to_string().contains("federation.allow_insecure_http"),
+            "{public_url}: {error}"
+        );
+    }
+    for public_url in [
+        "http://localhost:4000",
+        "http://127.0.0.1:4000",
+        "http://[::1]:4000",
+    ] {
+        let settings =
+            load_from(None, env(&[insecure, ("MAILLE_PUBLIC_URL", public_url)])).unwrap();
+        assert!(settings.federation.allow_insecure_http);
+    }
+    let error = load_from(
+        None,
+        env(&[("MAILLE_FEDERATION__BLOCKED_DOMAINS", "[\"bad domain\"]")]),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("federation.blocked_domains"),
+        "{error}"
+    );
+}

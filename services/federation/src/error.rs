@@ -125,7 +125,7 @@ impl From<activitypub_federation::error::Error> for FederationError {
             E::ActivitySignatureInvalid => {
                 FederationError::Unsigned("signature does not verify".to_owned())
             }
-            E::UrlVerificationError(reason) => FederationError::Refused(reason.to_owned()),
+            E::UrlVerificationError(reason) => FederationError::BadActivity(reason.to_owned()),
             E::DomainResolveError(domain) => {
                 FederationError::Refused(format!("{domain} resolves to a private address"))
             }

@@ -6,6 +6,8 @@
 //! - [`inbox`]: activities received, with HTTP signatures verified and Maille's own checks;
 //! - [`follows`]: following in both directions, and its REST API;
 //! - [`delivery`]: the durable outgoing queue and its workers, one per destination instance;
+//! - [`home_sign_in`]: signing in here with one's home instance, and members of spaces from
+//!   other instances;
 //! - [`policy`]: who may federate (mode, domain blocks and allows), the SSRF-safe HTTP client
 //!   and the per-instance inbox limit.
 //!

@@ -34,7 +34,12 @@ async fn spawn_app() -> App {
     let server = maille_testing::spawn(
         |_| {},
         |ctx| {
-            let accounts = Accounts::new(ctx.db.clone(), ctx.mailer.clone(), ctx.settings.clone(), ctx.tasks.clone());
+            let accounts = Accounts::new(
+                ctx.db.clone(),
+                ctx.mailer.clone(),
+                ctx.settings.clone(),
+                ctx.tasks.clone(),
+            );
             let spaces = Spaces::new(accounts.clone());
             let pads = Pads::new(spaces.clone(), ctx.tasks.clone(), CancellationToken::new());
             let federation = tokio::task::block_in_place(|| {
@@ -56,7 +61,11 @@ async fn spawn_app() -> App {
     )
     .await;
     let (accounts, federation) = services.unwrap();
-    App { server, accounts, federation }
+    App {
+        server,
+        accounts,
+        federation,
+    }
 }
 
 impl App {
@@ -112,7 +121,10 @@ impl App {
         let stored = row.clone();
         self.conn(move |conn| {
             use maille_database::schema::federation_remote_actors as r;
-            diesel::insert_into(r::table).values(&stored).execute(conn).unwrap();
+            diesel::insert_into(r::table)
+                .values(&stored)
+                .execute(conn)
+                .unwrap();
         })
         .await;
         row
@@ -120,7 +132,16 @@ impl App {
 
     async fn follow(&self, direction: Direction, local: (ActorKind, i64), remote: i64) {
         self.conn(move |conn| {
-            follows::upsert(conn, direction, local, remote, FollowState::Accepted, &format!("https://x.example/f/{remote}"), 0).unwrap();
+            follows::upsert(
+                conn,
+                direction,
+                local,
+                remote,
+                FollowState::Accepted,
+                &format!("https://x.example/f/{remote}"),
+                0,
+            )
+            .unwrap();
         })
         .await;
     }
@@ -128,7 +149,9 @@ impl App {
     /// Announces what waits in the outbox; returns the activities queued since `after` (by
     /// queue order), with their inbox.
     async fn announced(&self) -> Vec<(String, Value)> {
-        maille_federation::announce::drain(&self.federation).await.unwrap();
+        maille_federation::announce::drain(&self.federation)
+            .await
+            .unwrap();
         self.conn(|conn| {
             d::table
                 .order(d::seq)
@@ -143,7 +166,8 @@ impl App {
     }
 
     async fn clear_queue(&self) {
-        self.conn(|conn| diesel::delete(d::table).execute(conn).unwrap()).await;
+        self.conn(|conn| diesel::delete(d::table).execute(conn).unwrap())
+            .await;
     }
 }
 
@@ -157,14 +181,24 @@ async fn a_public_pad_is_created_renamed_and_deleted_for_followers() {
     let app = spawn_app().await;
     let (alice, client) = app.user("alice").await;
     let bob = app.remote("bob", "remote.example").await;
-    app.follow(Direction::In, (ActorKind::User, alice.0), bob.id).await;
+    app.follow(Direction::In, (ActorKind::User, alice.0), bob.id)
+        .await;
 
     // A private pad is nobody's business.
-    let (status, private) = json_of(client.post("/api/pads", json!({"title": "Diary"})).await).await;
+    let (status, private) =
+        json_of(client.post("/api/pads", json!({"title": "Diary"})).await).await;
     assert_eq!(status, 201);
     assert!(app.announced().await.is_empty());
 
-    let (status, pad) = json_of(client.post("/api/pads", json!({"title": "Minutes", "visibility": "public"})).await).await;
+    let (status, pad) = json_of(
+        client
+            .post(
+                "/api/pads",
+                json!({"title": "Minutes", "visibility": "public"}),
+            )
+            .await,
+    )
+    .await;
     assert_eq!(status, 201, "{pad}");
     let read_id = pad["read_id"].as_str().unwrap().to_owned();
     let id = pad["id"].as_str().unwrap().to_owned();
@@ -180,17 +214,36 @@ async fn a_public_pad_is_created_renamed_and_deleted_for_followers() {
     assert_eq!(note["id"], format!("{origin}/ap/objects/pad/{read_id}"));
     assert_eq!(note["url"], format!("{origin}/p/{read_id}"));
     assert_eq!(note["name"], "Minutes");
-    assert_eq!(note["to"], json!(["https://www.w3.org/ns/activitystreams#Public"]));
-    assert_eq!(note["cc"], json!([format!("{origin}/ap/users/alice/followers")]));
+    assert_eq!(
+        note["to"],
+        json!(["https://www.w3.org/ns/activitystreams#Public"])
+    );
+    assert_eq!(
+        note["cc"],
+        json!([format!("{origin}/ap/users/alice/followers")])
+    );
     assert!(note["content"].as_str().unwrap().contains("Minutes"));
     assert!(create["@context"].is_array() || create["@context"].is_string());
     app.clear_queue().await;
 
     // A change of expiry alone says nothing; a rename is an Update of the same Note.
-    let (status, _) = json_of(client.patch(&format!("/api/pads/{id}"), json!({"expires_in": "year"})).await).await;
+    let (status, _) = json_of(
+        client
+            .patch(&format!("/api/pads/{id}"), json!({"expires_in": "year"}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(app.announced().await.is_empty());
-    let (status, _) = json_of(client.patch(&format!("/api/pads/{id}"), json!({"title": "Minutes of May"})).await).await;
+    let (status, _) = json_of(
+        client
+            .patch(
+                &format!("/api/pads/{id}"),
+                json!({"title": "Minutes of May"}),
+            )
+            .await,
+    )
+    .await;
     assert_eq!(status, 200);
     let queued = app.announced().await;
     assert_eq!(queued.len(), 1);
@@ -200,15 +253,27 @@ async fn a_public_pad_is_created_renamed_and_deleted_for_followers() {
     app.clear_queue().await;
 
     // Made private: a Delete of the Note; public again: a new Create; trashed: a Delete.
-    client.patch(&format!("/api/pads/{id}"), json!({"visibility": "instance"})).await;
-    client.patch(&format!("/api/pads/{id}"), json!({"visibility": "public"})).await;
+    client
+        .patch(
+            &format!("/api/pads/{id}"),
+            json!({"visibility": "instance"}),
+        )
+        .await;
+    client
+        .patch(&format!("/api/pads/{id}"), json!({"visibility": "public"}))
+        .await;
     let (status, _) = json_of(client.delete(&format!("/api/pads/{id}"), None).await).await;
     assert_eq!(status, 204);
     let kinds: Vec<(String, Value)> = app
         .announced()
         .await
         .into_iter()
-        .map(|(_, a)| (a["type"].as_str().unwrap().to_owned(), a["object"]["id"].clone()))
+        .map(|(_, a)| {
+            (
+                a["type"].as_str().unwrap().to_owned(),
+                a["object"]["id"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         kinds,
@@ -221,7 +286,9 @@ async fn a_public_pad_is_created_renamed_and_deleted_for_followers() {
     let queued = app.announced().await;
     assert_eq!(queued[0].1["object"]["type"], "Tombstone");
     let waiting = app
-        .conn(|conn| maille_database::outbox::waiting(conn, maille_database::outbox::PUBLIC_WORK).unwrap())
+        .conn(|conn| {
+            maille_database::outbox::waiting(conn, maille_database::outbox::PUBLIC_WORK).unwrap()
+        })
         .await;
     assert_eq!(waiting, 0, "every event was taken once");
     drop(private);
@@ -231,38 +298,81 @@ async fn a_public_pad_is_created_renamed_and_deleted_for_followers() {
 async fn a_space_re_shares_its_members_public_pads() {
     let app = spawn_app().await;
     let (alice, client) = app.user("alice").await;
-    let (status, space) = json_of(client.post("/api/spaces", json!({"handle": "club", "display_name": "The club"})).await).await;
+    let (status, space) = json_of(
+        client
+            .post(
+                "/api/spaces",
+                json!({"handle": "club", "display_name": "The club"}),
+            )
+            .await,
+    )
+    .await;
     assert_eq!(status, 201, "{space}");
     let space_id = app
         .conn(|conn| {
             use maille_database::schema::spaces as s;
-            s::table.filter(s::handle.eq("club")).select(s::id).first::<i64>(conn).unwrap()
+            s::table
+                .filter(s::handle.eq("club"))
+                .select(s::id)
+                .first::<i64>(conn)
+                .unwrap()
         })
         .await;
     let carol = app.remote("carol", "elsewhere.example").await;
     let dave = app.remote("dave", "third.example").await;
-    app.follow(Direction::In, (ActorKind::Space, space_id), carol.id).await;
-    app.follow(Direction::In, (ActorKind::User, alice.0), dave.id).await;
+    app.follow(Direction::In, (ActorKind::Space, space_id), carol.id)
+        .await;
+    app.follow(Direction::In, (ActorKind::User, alice.0), dave.id)
+        .await;
 
-    let (status, pad) = json_of(client.post("/api/pads", json!({"title": "Agenda", "space": "club", "visibility": "public"})).await).await;
+    let (status, pad) = json_of(
+        client
+            .post(
+                "/api/pads",
+                json!({"title": "Agenda", "space": "club", "visibility": "public"}),
+            )
+            .await,
+    )
+    .await;
     assert_eq!(status, 201, "{pad}");
     let origin = app.federation.context().urls.origin().to_owned();
     let queued = app.announced().await;
     assert_eq!(queued.len(), 2, "{queued:?}");
-    let create = &queued.iter().find(|(inbox, _)| inbox == "https://third.example/inbox").unwrap().1;
+    let create = &queued
+        .iter()
+        .find(|(inbox, _)| inbox == "https://third.example/inbox")
+        .unwrap()
+        .1;
     assert_eq!(create["type"], "Create");
     assert_eq!(create["actor"], format!("{origin}/ap/users/alice"));
-    assert_eq!(create["object"]["audience"], format!("{origin}/ap/spaces/club"));
-    let announce = &queued.iter().find(|(inbox, _)| inbox == "https://elsewhere.example/inbox").unwrap().1;
+    assert_eq!(
+        create["object"]["audience"],
+        format!("{origin}/ap/spaces/club")
+    );
+    let announce = &queued
+        .iter()
+        .find(|(inbox, _)| inbox == "https://elsewhere.example/inbox")
+        .unwrap()
+        .1;
     assert_eq!(announce["type"], "Announce");
     assert_eq!(announce["actor"], format!("{origin}/ap/spaces/club"));
-    assert_eq!(announce["object"]["id"], create["id"], "the Announce embeds the member's Create");
+    assert_eq!(
+        announce["object"]["id"], create["id"],
+        "the Announce embeds the member's Create"
+    );
     assert_eq!(announce["object"]["object"]["id"], create["object"]["id"]);
-    assert_eq!(announce["cc"], json!([format!("{origin}/ap/spaces/club/followers")]));
+    assert_eq!(
+        announce["cc"],
+        json!([format!("{origin}/ap/spaces/club/followers")])
+    );
 }
 
 fn fixture(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -271,7 +381,9 @@ async fn receive(app: &App, activity: Value, sender: &RemoteActorRow) {
     incoming.check(&app.federation.context().urls).unwrap();
     let sender = sender.clone();
     app.db()
-        .transaction(move |conn| maille_federation::feed::receive(conn, &incoming, &sender, 1_700_000_000))
+        .transaction(move |conn| {
+            maille_federation::feed::receive(conn, &incoming, &sender, 1_700_000_000)
+        })
         .await
         .unwrap();
 }
@@ -290,7 +402,8 @@ async fn a_mastodon_note_and_maille_pads_of_followed_actors_make_the_feed() {
     let (_, feed) = json_of(client.get("/api/federation/feed").await).await;
     assert_eq!(feed, json!([]));
 
-    app.follow(Direction::Out, (ActorKind::User, alice.0), gargron.id).await;
+    app.follow(Direction::Out, (ActorKind::User, alice.0), gargron.id)
+        .await;
     let mut again = fixture("mastodon-create-note.json");
     again["id"] = json!("https://mastodon.example/users/gargron/statuses/109372843234/activity2");
     receive(&app, again, &gargron).await;
@@ -299,7 +412,10 @@ async fn a_mastodon_note_and_maille_pads_of_followed_actors_make_the_feed() {
     let item = &feed[0];
     assert_eq!(item["kind"], "note");
     assert_eq!(item["summary"], "Hello, fediverse!");
-    assert_eq!(item["url"], "https://mastodon.example/@gargron/109372843234");
+    assert_eq!(
+        item["url"],
+        "https://mastodon.example/@gargron/109372843234"
+    );
     assert_eq!(item["author"]["handle"], "@gargron@mastodon.example");
     assert_eq!(item["via"], Value::Null);
     assert_eq!(item["published_at"], 1_668_938_400);
@@ -309,7 +425,8 @@ async fn a_mastodon_note_and_maille_pads_of_followed_actors_make_the_feed() {
 
     // A Maille space announces a member's pad; a rename updates it; a Delete removes it.
     let club = app.remote("club", "b.example").await;
-    app.follow(Direction::Out, (ActorKind::User, alice.0), club.id).await;
+    app.follow(Direction::Out, (ActorKind::User, alice.0), club.id)
+        .await;
     let note = json!({
         "id": "https://b.example/ap/objects/pad/abc", "type": "Note",
         "attributedTo": "https://b.example/ap/users/bea", "name": "Agenda",
@@ -319,8 +436,13 @@ async fn a_mastodon_note_and_maille_pads_of_followed_actors_make_the_feed() {
     });
     let create = json!({"id": "https://b.example/ap/activities/1", "type": "Create",
         "actor": "https://b.example/ap/users/bea", "object": note});
-    receive(&app, json!({"id": "https://b.example/ap/activities/2", "type": "Announce",
-        "actor": club.ap_id, "object": create}), &club).await;
+    receive(
+        &app,
+        json!({"id": "https://b.example/ap/activities/2", "type": "Announce",
+        "actor": club.ap_id, "object": create}),
+        &club,
+    )
+    .await;
     let (_, feed) = json_of(client.get("/api/federation/feed").await).await;
     assert_eq!(feed.as_array().unwrap().len(), 2, "{feed}");
     let pad = &feed[0];
@@ -332,9 +454,14 @@ async fn a_mastodon_note_and_maille_pads_of_followed_actors_make_the_feed() {
 
     let mut renamed = note.clone();
     renamed["name"] = json!("Agenda of Monday");
-    receive(&app, json!({"id": "https://b.example/ap/activities/4", "type": "Announce", "actor": club.ap_id,
+    receive(
+        &app,
+        json!({"id": "https://b.example/ap/activities/4", "type": "Announce", "actor": club.ap_id,
         "object": {"id": "https://b.example/ap/activities/3", "type": "Update",
-                   "actor": "https://b.example/ap/users/bea", "object": renamed}}), &club).await;
+                   "actor": "https://b.example/ap/users/bea", "object": renamed}}),
+        &club,
+    )
+    .await;
     let (_, feed) = json_of(client.get("/api/federation/feed").await).await;
     assert_eq!(feed[0]["title"], "Agenda of Monday");
 
@@ -345,10 +472,15 @@ async fn a_mastodon_note_and_maille_pads_of_followed_actors_make_the_feed() {
     let (_, feed) = json_of(client.get("/api/federation/feed").await).await;
     assert_eq!(feed.as_array().unwrap().len(), 2);
 
-    receive(&app, json!({"id": "https://b.example/ap/activities/7", "type": "Announce", "actor": club.ap_id,
+    receive(
+        &app,
+        json!({"id": "https://b.example/ap/activities/7", "type": "Announce", "actor": club.ap_id,
         "object": {"id": "https://b.example/ap/activities/6", "type": "Delete",
                    "actor": "https://b.example/ap/users/bea",
-                   "object": {"id": "https://b.example/ap/objects/pad/abc", "type": "Tombstone"}}}), &club).await;
+                   "object": {"id": "https://b.example/ap/objects/pad/abc", "type": "Tombstone"}}}),
+        &club,
+    )
+    .await;
     let (_, feed) = json_of(client.get("/api/federation/feed").await).await;
     assert_eq!(feed.as_array().unwrap().len(), 1, "{feed}");
     assert_eq!(feed[0]["kind"], "note");

@@ -210,7 +210,9 @@ async fn execute(command: Command, settings: Settings) -> anyhow::Result<()> {
                 only.iter()
                     .map(|name| {
                         Service::parse(name).with_context(|| {
-                            format!("unknown service `{name}` (use accounts, spaces, pads, rooms, web)")
+                            format!(
+                                "unknown service `{name}` (use accounts, spaces, pads, rooms, web)"
+                            )
                         })
                     })
                     .collect::<anyhow::Result<Vec<_>>>()?

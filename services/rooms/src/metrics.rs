@@ -35,15 +35,55 @@ impl RoomsMetrics {
     pub fn register(&self, metrics: &maille_http::Metrics) {
         let m = self.clone();
         metrics.register("rooms_meetings", "Meetings in progress", m.meetings);
-        metrics.register("rooms_participants", "Participants in meetings and lobbies", m.participants);
-        metrics.register("rooms_media_sessions", "Participants whose media is up", m.media_sessions);
-        metrics.register("rooms_peer_connections", "Peer connections in memory", m.peer_connections);
-        metrics.register("rooms_rtp_packets_in", "RTP packets received from publishers", m.packets_in);
-        metrics.register("rooms_rtp_packets_out", "RTP packets forwarded to subscribers", m.packets_out);
-        metrics.register("rooms_rtp_packets_dropped", "RTP packets dropped for a slow subscriber", m.packets_dropped);
-        metrics.register("rooms_keyframe_requests", "Keyframe requests sent to publishers", m.keyframe_requests);
-        metrics.register("rooms_layer_switches", "Simulcast layer switches", m.layer_switches);
-        metrics.register("rooms_connections_refused", "Room connections closed for bad input or flooding", m.connections_refused);
-        metrics.register("rooms_media_failures", "Participants dropped for failed media", m.media_failures);
+        metrics.register(
+            "rooms_participants",
+            "Participants in meetings and lobbies",
+            m.participants,
+        );
+        metrics.register(
+            "rooms_media_sessions",
+            "Participants whose media is up",
+            m.media_sessions,
+        );
+        metrics.register(
+            "rooms_peer_connections",
+            "Peer connections in memory",
+            m.peer_connections,
+        );
+        metrics.register(
+            "rooms_rtp_packets_in",
+            "RTP packets received from publishers",
+            m.packets_in,
+        );
+        metrics.register(
+            "rooms_rtp_packets_out",
+            "RTP packets forwarded to subscribers",
+            m.packets_out,
+        );
+        metrics.register(
+            "rooms_rtp_packets_dropped",
+            "RTP packets dropped for a slow subscriber",
+            m.packets_dropped,
+        );
+        metrics.register(
+            "rooms_keyframe_requests",
+            "Keyframe requests sent to publishers",
+            m.keyframe_requests,
+        );
+        metrics.register(
+            "rooms_layer_switches",
+            "Simulcast layer switches",
+            m.layer_switches,
+        );
+        metrics.register(
+            "rooms_connections_refused",
+            "Room connections closed for bad input or flooding",
+            m.connections_refused,
+        );
+        metrics.register(
+            "rooms_media_failures",
+            "Participants dropped for failed media",
+            m.media_failures,
+        );
     }
 }

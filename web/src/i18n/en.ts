@@ -3,6 +3,7 @@
  * fr.ts must have exactly the same keys (checked by the type system and by dictionaries.test.ts).
  */
 import { roomsEn } from './rooms.en';
+import { federationEn } from './federation.en';
 
 export const en = {
   'app.name': 'Maille',
@@ -458,6 +459,7 @@ export const en = {
   'error.unexpected': 'Something unexpected happened. Please try again.',
 
   ...roomsEn,
+  ...federationEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -3,6 +3,7 @@
  */
 import type { MessageKey } from './en';
 import { roomsFr } from './rooms.fr';
+import { federationFr } from './federation.fr';
 
 export const fr: Record<MessageKey, string> = {
   'app.name': 'Maille',
@@ -458,4 +459,5 @@ export const fr: Record<MessageKey, string> = {
   'error.unexpected': 'Un problème inattendu est survenu. Réessayez.',
 
   ...roomsFr,
+  ...federationFr,
 };

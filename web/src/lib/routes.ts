@@ -14,6 +14,9 @@ export type Route =
   | { name: 'pad'; id: string }
   | { name: 'room'; id: string }
   | { name: 'admin' }
+  | { name: 'feed' }
+  | { name: 'network' }
+  | { name: 'profile'; username: string }
   | { name: 'not-found' };
 
 const fixed: Record<string, Route['name']> = {
@@ -27,6 +30,8 @@ const fixed: Record<string, Route['name']> = {
   '/settings': 'settings',
   '/spaces/new': 'new-space',
   '/admin': 'admin',
+  '/feed': 'feed',
+  '/network': 'network',
 };
 
 function decodeSegment(segment: string): string | null {
@@ -45,12 +50,13 @@ export function matchRoute(pathname: string): Route {
   if (name !== undefined) {
     return { name } as Route;
   }
-  const dynamic = /^\/(s|join|p|rooms)\/([^/]+)$/.exec(path);
+  const dynamic = /^\/(s|join|p|rooms|u)\/([^/]+)$/.exec(path);
   if (dynamic) {
     const value = decodeSegment(dynamic[2] ?? '');
     if (value !== null) {
       if (dynamic[1] === 'p') return { name: 'pad', id: value };
       if (dynamic[1] === 'rooms') return { name: 'room', id: value };
+      if (dynamic[1] === 'u') return { name: 'profile', username: value };
       return dynamic[1] === 's' ? { name: 'space', handle: value } : { name: 'join', token: value };
     }
   }

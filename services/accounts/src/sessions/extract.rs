@@ -33,6 +33,9 @@ pub struct CurrentUser {
     pub session_id: i64,
     /// The session's CSRF token.
     pub csrf_token: String,
+    /// Whether this is someone of another instance, signed in with their home instance
+    /// (username `name@host`; see [`crate::remote`]).
+    pub remote: bool,
 }
 
 impl CurrentUser {
@@ -46,6 +49,7 @@ impl CurrentUser {
             language: user.language(fallback),
             session_id,
             csrf_token,
+            remote: user.is_remote(),
         }
     }
 

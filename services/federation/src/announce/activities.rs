@@ -113,7 +113,13 @@ pub fn delete(id: &Url, note_id: &Url, by: &Publisher, now: UnixTime) -> Value {
 
 /// A space's `Announce` of an activity of one of its members (FEP-1b12): the activity is
 /// embedded whole.
-pub fn announce(id: &Url, space: &Url, space_followers: &Url, activity: Value, now: UnixTime) -> Value {
+pub fn announce(
+    id: &Url,
+    space: &Url,
+    space_followers: &Url,
+    activity: Value,
+    now: UnixTime,
+) -> Value {
     json!({
         "id": id,
         "type": "Announce",
@@ -158,6 +164,9 @@ mod tests {
         let html = note["content"].as_str().unwrap();
         assert!(html.contains("Minutes &lt;draft&gt;"), "{html}");
         assert!(html.contains("href=\"https://a.example/p/x\""), "{html}");
-        assert!(note.get("summary").is_none(), "Mastodon shows a summary as a content warning");
+        assert!(
+            note.get("summary").is_none(),
+            "Mastodon shows a summary as a content warning"
+        );
     }
 }

@@ -71,7 +71,10 @@ pub async fn drain(federation: &Federation) -> Result<usize> {
                         continue;
                     }
                     let Some(work) = WorkEvent::parse(&event.payload) else {
-                        tracing::warn!(id = event.id, "federation: unreadable outbox event dropped");
+                        tracing::warn!(
+                            id = event.id,
+                            "federation: unreadable outbox event dropped"
+                        );
                         continue;
                     };
                     queued += announce(conn, &context, &work, maille_database::now())?;
@@ -92,13 +95,21 @@ pub fn note_id(context: &Context, kind: WorkKind, public_id: &str) -> Result<Url
         WorkKind::Pad => "pad",
         WorkKind::Room => "room",
     };
-    Url::parse(&format!("{}/ap/objects/{kind}/{public_id}", context.urls.origin()))
-        .map_err(|e| FederationError::Internal(format!("note id: {e}")))
+    Url::parse(&format!(
+        "{}/ap/objects/{kind}/{public_id}",
+        context.urls.origin()
+    ))
+    .map_err(|e| FederationError::Internal(format!("note id: {e}")))
 }
 
 /// Queues the activities of one event in the caller's transaction; returns how many
 /// deliveries. Nothing when federation is off, or when the owner is gone.
-pub fn announce(conn: &mut DbConnection, context: &Context, event: &WorkEvent, now: UnixTime) -> Result<usize> {
+pub fn announce(
+    conn: &mut DbConnection,
+    context: &Context,
+    event: &WorkEvent,
+    now: UnixTime,
+) -> Result<usize> {
     if !context.is_on() {
         return Ok(0);
     }
@@ -129,17 +140,41 @@ pub fn announce(conn: &mut DbConnection, context: &Context, event: &WorkEvent, n
     let activity = match event.action {
         WorkAction::Published | WorkAction::Updated => {
             let note = activities::note(event, &note_id, &link, &by, now);
-            let kind = if event.action == WorkAction::Published { "Create" } else { "Update" };
+            let kind = if event.action == WorkAction::Published {
+                "Create"
+            } else {
+                "Update"
+            };
             activities::create_or_update(kind, &urls.new_activity(), note, &by, now)
         }
         WorkAction::Withdrawn => activities::delete(&urls.new_activity(), &note_id, &by, now),
     };
     let inboxes = follows::follower_inboxes(conn, (author.kind, author.local_id))?;
-    let mut queued = delivery::enqueue(conn, context, (author.kind, author.local_id), &activity, &inboxes, now)?;
+    let mut queued = delivery::enqueue(
+        conn,
+        context,
+        (author.kind, author.local_id),
+        &activity,
+        &inboxes,
+        now,
+    )?;
     if let Some(space) = audience {
-        let announce = activities::announce(&urls.new_activity(), &space.id(urls), &space.followers(urls), activity, now);
+        let announce = activities::announce(
+            &urls.new_activity(),
+            &space.id(urls),
+            &space.followers(urls),
+            activity,
+            now,
+        );
         let inboxes = follows::follower_inboxes(conn, (space.kind, space.local_id))?;
-        queued += delivery::enqueue(conn, context, (space.kind, space.local_id), &announce, &inboxes, now)?;
+        queued += delivery::enqueue(
+            conn,
+            context,
+            (space.kind, space.local_id),
+            &announce,
+            &inboxes,
+            now,
+        )?;
     }
     tracing::info!(path = %event.path, action = ?event.action, queued, "federation: public work announced");
     Ok(queued)

@@ -55,12 +55,19 @@ pub struct FeedRow {
     pub received_at: UnixTime,
 }
 
-const PUBLIC_NAMES: [&str; 3] = ["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"];
+const PUBLIC_NAMES: [&str; 3] = [
+    "https://www.w3.org/ns/activitystreams#Public",
+    "as:Public",
+    "Public",
+];
 
 fn strings(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -77,7 +84,10 @@ fn is_public(object: &Value) -> bool {
 fn id_of(value: Option<&Value>) -> Option<Url> {
     match value? {
         Value::String(s) => Url::parse(s).ok(),
-        Value::Object(map) => map.get("id").and_then(Value::as_str).and_then(|s| Url::parse(s).ok()),
+        Value::Object(map) => map
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| Url::parse(s).ok()),
         Value::Array(items) => items.iter().find_map(|v| id_of(Some(v))),
         _ => None,
     }
@@ -94,7 +104,10 @@ fn page_of(object: &Value, id: &Url) -> Url {
         .into_iter()
         .find_map(|v| match v {
             Value::String(s) => Url::parse(s).ok(),
-            Value::Object(map) => map.get("href").and_then(Value::as_str).and_then(|s| Url::parse(s).ok()),
+            Value::Object(map) => map
+                .get("href")
+                .and_then(Value::as_str)
+                .and_then(|s| Url::parse(s).ok()),
             _ => None,
         })
         .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -103,7 +116,9 @@ fn page_of(object: &Value, id: &Url) -> Url {
 
 fn date_of(object: &Value, field: &str) -> Option<UnixTime> {
     let text = object.get(field)?.as_str()?;
-    chrono::DateTime::parse_from_rfc3339(text).ok().map(|d| d.timestamp())
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|d| d.timestamp())
 }
 
 /// What a Maille link points at: `/p/...` a pad, `/rooms/...` a room; anything else a note.
@@ -133,7 +148,10 @@ fn author_name(conn: &mut DbConnection, author: &Url) -> Result<String> {
     if let Some(actor) = RemoteActor::find_by_ap_id(conn, author.as_str())? {
         return Ok(actor.handle());
     }
-    let name = author.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
+    let name = author
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or_default();
     Ok(match authority(author) {
         Some(domain) if !name.is_empty() => format!("@{name}@{domain}"),
         _ => String::new(),
@@ -154,7 +172,12 @@ fn is_followed(conn: &mut DbConnection, remote: i64) -> Result<bool> {
 /// Applies a `Create`, `Update`, `Delete` or `Announce` received from `sender` (already
 /// checked and signed) to the feed, in the caller's transaction. Activities of actors that
 /// nobody here follows, and objects that are not public Notes, are ignored.
-pub fn receive(conn: &mut DbConnection, activity: &Incoming, sender: &RemoteActorRow, now: UnixTime) -> Result<()> {
+pub fn receive(
+    conn: &mut DbConnection,
+    activity: &Incoming,
+    sender: &RemoteActorRow,
+    now: UnixTime,
+) -> Result<()> {
     if !is_followed(conn, sender.id)? {
         tracing::debug!(actor = %sender.ap_id, kind = %activity.kind, "federation: activity of an actor nobody follows ignored");
         return Ok(());
@@ -162,20 +185,27 @@ pub fn receive(conn: &mut DbConnection, activity: &Incoming, sender: &RemoteActo
     let domain = authority(&activity.actor).unwrap_or_default();
     if activity.kind == "Announce" {
         let inner = &activity.object;
-        let inner_kind = inner.get("type").and_then(Value::as_str).unwrap_or_default();
+        let inner_kind = inner
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let inner_actor = id_of(inner.get("actor"));
         let inner_object = id_of(inner.get("object"));
-        let same_instance = |u: &Option<Url>| u.as_ref().and_then(authority).as_deref() == Some(domain.as_str());
+        let same_instance =
+            |u: &Option<Url>| u.as_ref().and_then(authority).as_deref() == Some(domain.as_str());
         return match inner_kind {
             // FEP-1b12: the activity of a member of the announcing group, on its instance
             // (an activity from elsewhere would need fetching to be trusted).
-            "Create" | "Update" | "Delete" if same_instance(&inner_actor) && same_instance(&inner_object) => {
+            "Create" | "Update" | "Delete"
+                if same_instance(&inner_actor) && same_instance(&inner_object) =>
+            {
                 let author = inner_actor.unwrap_or_else(|| activity.actor.clone());
                 apply(conn, inner_kind, &author, &inner["object"], sender, now)
             }
             // An embedded Note of the announcer's instance (a boost): shown as published.
             "Note" | "Page" | "Article" if same_instance(&id_of(Some(inner))) => {
-                let author = id_of(inner.get("attributedTo")).unwrap_or_else(|| activity.actor.clone());
+                let author =
+                    id_of(inner.get("attributedTo")).unwrap_or_else(|| activity.actor.clone());
                 if !same_instance(&Some(author.clone())) {
                     return Ok(());
                 }
@@ -187,7 +217,14 @@ pub fn receive(conn: &mut DbConnection, activity: &Incoming, sender: &RemoteActo
             }
         };
     }
-    apply(conn, &activity.kind, &activity.actor, &activity.object, sender, now)
+    apply(
+        conn,
+        &activity.kind,
+        &activity.actor,
+        &activity.object,
+        sender,
+        now,
+    )
 }
 
 /// Applies one `Create`, `Update` or `Delete` by `author`, which came through `via`.
@@ -203,13 +240,17 @@ fn apply(
         return Ok(());
     };
     if kind == "Delete" {
-        let removed = diesel::delete(t::table.filter(t::object_id.eq(object_id.as_str()))).execute(conn)?;
+        let removed =
+            diesel::delete(t::table.filter(t::object_id.eq(object_id.as_str()))).execute(conn)?;
         if removed > 0 {
             tracing::info!(object = %object_id, "federation: feed item deleted");
         }
         return Ok(());
     }
-    let object_type = object.get("type").and_then(Value::as_str).unwrap_or_default();
+    let object_type = object
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !matches!(object_type, "Note" | "Page" | "Article") || !is_public(object) {
         return Ok(());
     }
@@ -220,11 +261,25 @@ fn apply(
         }
     }
     let page = page_of(object, &object_id);
-    let title = truncate(object.get("name").and_then(Value::as_str).unwrap_or_default(), TITLE_MAX);
-    let mut summary = text::plain(object.get("content").and_then(Value::as_str).unwrap_or_default());
+    let title = truncate(
+        object
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        TITLE_MAX,
+    );
+    let mut summary = text::plain(
+        object
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    );
     // Maille's Notes start with their title: the summary is what follows.
     if !title.is_empty() {
-        if let Some(rest) = summary.trim_start_matches(['📝', '🎥', ' ']).strip_prefix(title.as_str()) {
+        if let Some(rest) = summary
+            .trim_start_matches(['📝', '🎥', ' '])
+            .strip_prefix(title.as_str())
+        {
             summary = rest.trim().to_owned();
         }
     }
@@ -263,7 +318,9 @@ fn apply(
             updated_at: updated,
             received_at: now,
         };
-        crate::store::insert_new(conn, |c| diesel::insert_into(t::table).values(&row).execute(c))?;
+        crate::store::insert_new(conn, |c| {
+            diesel::insert_into(t::table).values(&row).execute(c)
+        })?;
     }
     tracing::info!(object = %object_id, kind, new = !exists, updated = changed, "federation: feed item received");
     Ok(())
@@ -313,14 +370,28 @@ mod tests {
     #[test]
     fn addresses_and_pages_are_read_in_their_several_shapes() {
         assert!(is_public(&serde_json::json!({"to": "as:Public"})));
-        assert!(is_public(&serde_json::json!({"cc": ["x", "https://www.w3.org/ns/activitystreams#Public"]})));
-        assert!(!is_public(&serde_json::json!({"to": ["https://a.example/users/x/followers"]})));
+        assert!(is_public(
+            &serde_json::json!({"cc": ["x", "https://www.w3.org/ns/activitystreams#Public"]})
+        ));
+        assert!(!is_public(
+            &serde_json::json!({"to": ["https://a.example/users/x/followers"]})
+        ));
         let id = Url::parse("https://a.example/notes/1").unwrap();
-        let link = serde_json::json!({"url": [{"type": "Link", "href": "https://a.example/p/abc"}]});
+        let link =
+            serde_json::json!({"url": [{"type": "Link", "href": "https://a.example/p/abc"}]});
         assert_eq!(page_of(&link, &id).as_str(), "https://a.example/p/abc");
-        assert_eq!(page_of(&serde_json::json!({"url": "javascript:alert(1)"}), &id), id);
-        assert_eq!(kind_of(&Url::parse("https://a.example/rooms/x").unwrap()), "room");
-        assert_eq!(kind_of(&Url::parse("https://m.example/@alice/1").unwrap()), "note");
+        assert_eq!(
+            page_of(&serde_json::json!({"url": "javascript:alert(1)"}), &id),
+            id
+        );
+        assert_eq!(
+            kind_of(&Url::parse("https://a.example/rooms/x").unwrap()),
+            "room"
+        );
+        assert_eq!(
+            kind_of(&Url::parse("https://m.example/@alice/1").unwrap()),
+            "note"
+        );
         assert_eq!(truncate("abcdef", 4), "abc…");
     }
 }

@@ -184,17 +184,7 @@ async fn receive(
         .check(federation.settings(), &domain)
         .map_err(fail)?;
     context.limiter.check(&domain).map_err(fail)?;
-    let seen = {
-        let id = id.to_string();
-        federation
-            .database()
-            .run(move |conn| super::was_received(conn, &id))
-            .await
-            .map_err(fail)?
-    };
-    if seen {
-        return Err(fail(FederationError::Duplicate));
-    }
+    // A repeat is recognised when its id is recorded, in the transaction that applies it.
     let data = federation.data();
     activitypub_federation::actix_web::inbox::receive_activity::<Incoming, RemoteActor, crate::Context>(
         request.clone(),

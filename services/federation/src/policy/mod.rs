@@ -260,8 +260,7 @@ pub fn http_client(
     settings: &Settings,
 ) -> Result<reqwest_middleware::ClientWithMiddleware> {
     use activitypub_federation::resolver::ValidatingDnsResolver;
-    // TLS through ring, as the rest of Maille; already installed is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_tls_provider();
     let client = reqwest_federation::Client::builder()
         .redirect(reqwest_federation::redirect::Policy::none())
         .timeout(timeout)
@@ -276,6 +275,13 @@ pub fn http_client(
         .build()
         .map_err(|e| FederationError::Internal(format!("HTTP client: {e}")))?;
     Ok(client.into())
+}
+
+/// Makes ring the process's TLS provider (as for the rest of Maille) unless one was chosen
+/// already; reqwest 0.13 needs one before it builds a client.
+pub fn install_tls_provider() {
+    // Err means one is installed already, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Limits the activities accepted from each instance, so that a flood from one does not

@@ -1,16 +1,20 @@
 //! `maille loadtest`: load generators that measure a running server from outside, as its
 //! users would load it. Each prints a table of figures; none asserts anything.
 
+mod federation;
 mod idle;
 mod open;
 mod pads;
 mod process;
+mod rooms;
 
 use clap::Subcommand;
 
+pub use federation::FederationArgs;
 pub use idle::IdlePadsArgs;
 pub use open::OpenPadArgs;
 pub use pads::PadsArgs;
+pub use rooms::RoomsArgs;
 
 /// The load generators.
 #[derive(Debug, Subcommand)]
@@ -21,6 +25,11 @@ pub enum Loadtest {
     IdlePads(IdlePadsArgs),
     /// Time to open a pad whose history holds many updates (Maille).
     OpenPad(OpenPadArgs),
+    /// Synthetic participants publishing and receiving media through a room's SFU (Maille).
+    Rooms(RoomsArgs),
+    /// Signed activities sent to an inbox by a stub remote instance, and the answers
+    /// delivered back to it (Maille with `federation.allow_insecure_http`).
+    Federation(FederationArgs),
 }
 
 /// Runs a load generator.
@@ -29,5 +38,7 @@ pub async fn run(command: Loadtest) -> anyhow::Result<()> {
         Loadtest::Pads(args) => pads::run(args).await,
         Loadtest::IdlePads(args) => idle::run(args).await,
         Loadtest::OpenPad(args) => open::run(args).await,
+        Loadtest::Rooms(args) => rooms::run(args).await,
+        Loadtest::Federation(args) => federation::run(args).await,
     }
 }

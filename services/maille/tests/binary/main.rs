@@ -5,7 +5,10 @@
 
 mod config;
 mod federation;
+mod federation_feed;
+mod federation_hostile;
 mod helpers;
+mod home_sign_in;
 mod loadtest;
 mod pads;
 mod schema;

@@ -149,12 +149,14 @@ pub fn asker(
         _ => None,
     };
     let named = match user {
-        Some(user) => room_moderators::table
-            .filter(room_moderators::room_id.eq(&room.id))
-            .filter(room_moderators::user_id.eq(user.0))
-            .count()
-            .get_result::<i64>(conn)?
-            > 0,
+        Some(user) => {
+            room_moderators::table
+                .filter(room_moderators::room_id.eq(&room.id))
+                .filter(room_moderators::user_id.eq(user.0))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0
+        }
         None => false,
     };
     Ok(Asker {

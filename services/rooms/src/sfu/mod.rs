@@ -13,14 +13,14 @@ use std::sync::Arc;
 
 use maille_config::RoomsSettings;
 use webrtc::peer_connection::{
-    configure_congestion_control, register_default_interceptors, CongestionFeedback,
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceCandidateType, Registry, SettingEngineBuilder,
+    configure_congestion_control, register_default_interceptors, CongestionFeedback, MediaEngine,
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceCandidateType, Registry, SettingEngineBuilder,
 };
 
 use crate::metrics::RoomsMetrics;
 
-pub use peer::{Peer, PeerCommand, PeerEvent, Pc};
+pub use peer::{Pc, Peer, PeerCommand, PeerEvent};
 pub use published::{Published, Source};
 
 /// The RFC 6464 audio level header extension.
@@ -134,7 +134,11 @@ impl Sfu {
             let mut setting = SettingEngineBuilder::new();
             if !settings.public_ips.is_empty() {
                 setting = setting.with_nat_1to1_ips(
-                    settings.public_ips.iter().map(|ip| ip.to_string()).collect(),
+                    settings
+                        .public_ips
+                        .iter()
+                        .map(|ip| ip.to_string())
+                        .collect(),
                     RTCIceCandidateType::Host,
                 );
             }

@@ -204,8 +204,12 @@ struct Media {
     forward_tx: mpsc::Sender<Forward>,
     forward_rx: Option<mpsc::Receiver<Forward>>,
     tasks: Vec<JoinHandle<()>>,
+    /// Whether the subscribe connection is up: nothing is written to it before.
+    receiving: Arc<AtomicBool>,
     awaiting_answer: bool,
     renegotiate: bool,
+    /// Widths the client asked for, kept for tracks it is not subscribed to yet.
+    widths: HashMap<(String, Source), u32>,
 }
 
 impl Media {
@@ -226,8 +230,10 @@ impl Media {
             forward_tx,
             forward_rx: Some(forward_rx),
             tasks: Vec::new(),
+            receiving: Arc::new(AtomicBool::new(false)),
             awaiting_answer: false,
             renegotiate: false,
+            widths: HashMap::new(),
         }
     }
 
@@ -238,8 +244,9 @@ impl Media {
             let down = self.down.clone();
             let failed = self.internal_tx.clone();
             let metrics = self.sfu.metrics().clone();
+            let receiving = self.receiving.clone();
             self.tasks.push(tokio::spawn(async move {
-                let forwarding = forward(rx, down, metrics);
+                let forwarding = forward(rx, down, receiving, metrics);
                 if AssertUnwindSafe(forwarding).catch_unwind().await.is_err() {
                     let _ = failed.send(Internal::Failed("forwarding panicked".into()));
                 }
@@ -267,7 +274,12 @@ impl Media {
                         };
                         if let Some(c) = connection {
                             match state {
-                                RTCPeerConnectionState::Connected => c.connected = true,
+                                RTCPeerConnectionState::Connected => {
+                                    c.connected = true;
+                                    if direction == Direction::Subscribe {
+                                        self.receiving.store(true, Ordering::Relaxed);
+                                    }
+                                }
                                 RTCPeerConnectionState::Failed => {
                                     break Err(("failed", "the media connection failed".into()))
                                 }
@@ -285,10 +297,7 @@ impl Media {
             }
         };
         if let Err((code, message)) = outcome {
-            let _ = self
-                .events
-                .send(PeerEvent::Failed { code, message })
-                .await;
+            let _ = self.events.send(PeerEvent::Failed { code, message }).await;
         }
         self.close().await;
     }
@@ -333,6 +342,9 @@ impl Media {
                 source,
                 width,
             } => {
+                if self.widths.len() < 1024 {
+                    self.widths.insert((publisher.clone(), source), width);
+                }
                 let found = self
                     .down
                     .lock()
@@ -406,11 +418,10 @@ impl Media {
         c.pc.set_remote_description(offer)
             .await
             .map_err(|e| ("bad_sdp", format!("offer refused: {e}")))?;
-        let answer = c
-            .pc
-            .create_answer(None)
-            .await
-            .map_err(|e| ("bad_sdp", format!("cannot answer the offer: {e}")))?;
+        let answer =
+            c.pc.create_answer(None)
+                .await
+                .map_err(|e| ("bad_sdp", format!("cannot answer the offer: {e}")))?;
         c.pc.set_local_description(answer)
             .await
             .map_err(|e| ("failed", format!("cannot set the answer: {e}")))?;
@@ -433,11 +444,10 @@ impl Media {
             }
         }
         c.handler.gathering_done.store(false, Ordering::Relaxed);
-        let offer = c
-            .pc
-            .create_offer(None)
-            .await
-            .map_err(|e| ("failed", format!("cannot make an offer: {e}")))?;
+        let offer =
+            c.pc.create_offer(None)
+                .await
+                .map_err(|e| ("failed", format!("cannot make an offer: {e}")))?;
         c.pc.set_local_description(offer)
             .await
             .map_err(|e| ("failed", format!("cannot set the offer: {e}")))?;
@@ -461,7 +471,10 @@ impl Media {
         Ok(())
     }
 
-    async fn subscribe_to(&mut self, published: Arc<Published>) -> Result<(), (&'static str, String)> {
+    async fn subscribe_to(
+        &mut self,
+        published: Arc<Published>,
+    ) -> Result<(), (&'static str, String)> {
         if published.participant == self.participant
             || self
                 .down
@@ -497,13 +510,16 @@ impl Media {
                 ..Default::default()
             }],
         )));
-        let sender = c
-            .pc
-            .add_track(track.clone() as Arc<dyn TrackLocal>)
-            .await
-            .map_err(|e| ("failed", format!("cannot add a track: {e}")))?;
+        let sender =
+            c.pc.add_track(track.clone() as Arc<dyn TrackLocal>)
+                .await
+                .map_err(|e| ("failed", format!("cannot add a track: {e}")))?;
         let slot = self.sfu.next_key();
-        let initial = if published.source.is_audio() { 0 } else { NO_LAYER };
+        let initial = if published.source.is_audio() {
+            0
+        } else {
+            NO_LAYER
+        };
         let sink = Arc::new(Sink {
             subscriber: self.participant.clone(),
             slot,
@@ -518,7 +534,11 @@ impl Media {
             sink: sink.clone(),
             ssrc,
             payload_type: AtomicU8::new(NO_LAYER),
-            width: AtomicU64::new(u64::MAX),
+            width: AtomicU64::new(
+                self.widths
+                    .get(&(published.participant.clone(), published.source))
+                    .map_or(u64::MAX, |w| u64::from(*w)),
+            ),
             rewrite: Mutex::new(Rewrite::default()),
         });
         self.down
@@ -660,7 +680,10 @@ impl Media {
         for published in self.published.drain(..) {
             published.close();
         }
-        for c in [self.publish.take(), self.subscribe.take()].into_iter().flatten() {
+        for c in [self.publish.take(), self.subscribe.take()]
+            .into_iter()
+            .flatten()
+        {
             if let Err(error) = c.pc.close().await {
                 tracing::debug!(%error, "closing a media connection failed");
             }
@@ -823,10 +846,7 @@ impl Reader {
         }
     }
 
-    async fn source_of(
-        &self,
-        receiver: rtc::rtp_transceiver::RTCRtpReceiverId,
-    ) -> Option<Source> {
+    async fn source_of(&self, receiver: rtc::rtp_transceiver::RTCRtpReceiverId) -> Option<Source> {
         for transceiver in self.pc.get_transceivers().await {
             let Ok(Some(r)) = transceiver.receiver().await else {
                 continue;
@@ -851,6 +871,7 @@ impl Reader {
 async fn forward(
     mut rx: mpsc::Receiver<Forward>,
     down: DownTracks,
+    receiving: Arc<AtomicBool>,
     metrics: crate::metrics::RoomsMetrics,
 ) {
     while let Some(Forward {
@@ -859,6 +880,9 @@ async fn forward(
         mut packet,
     }) = rx.recv().await
     {
+        if !receiving.load(Ordering::Relaxed) {
+            continue;
+        }
         let Some(d) = down
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -956,7 +980,10 @@ mod tests {
         assert_eq!(extmap_id(sdp, super::super::AUDIO_LEVEL_URI), Some(1));
         assert_eq!(extmap_id(sdp, "http://x"), Some(3));
         assert_eq!(extmap_id(sdp, "nope"), None);
-        assert_eq!(parse_track_id("p_ab:c:camera"), Some(("p_ab:c".into(), Source::Camera)));
+        assert_eq!(
+            parse_track_id("p_ab:c:camera"),
+            Some(("p_ab:c".into(), Source::Camera))
+        );
         assert_eq!(parse_track_id("junk"), None);
     }
 }

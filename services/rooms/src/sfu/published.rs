@@ -63,7 +63,6 @@ pub struct Forward {
     pub packet: rtc::rtp::Packet,
 }
 
-
 /// A subscriber's interest in a published track.
 pub struct Sink {
     /// The subscriber's participant id.
@@ -279,7 +278,9 @@ pub fn is_keyframe(mime: &str, payload: &[u8]) -> bool {
     }
     if mime.ends_with("vp9") {
         // RFC 9628: P bit clear and B bit set: the start of an intra frame.
-        return payload.first().is_some_and(|b| b & 0x40 == 0 && b & 0x08 != 0);
+        return payload
+            .first()
+            .is_some_and(|b| b & 0x40 == 0 && b & 0x08 != 0);
     }
     if mime.ends_with("h264") {
         let nal = |b: u8| b & 0x1f;

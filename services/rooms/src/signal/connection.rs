@@ -175,7 +175,9 @@ impl Connection {
             AggregatedMessage::Binary(_) => {
                 return Err(End::refused(4400, "bad_message", "text messages only"))
             }
-            AggregatedMessage::Ping(_) | AggregatedMessage::Pong(_) => return Ok(Incoming::Nothing),
+            AggregatedMessage::Ping(_) | AggregatedMessage::Pong(_) => {
+                return Ok(Incoming::Nothing)
+            }
             AggregatedMessage::Close(_) => return Err(End::quietly(1000, "bye", "disconnected")),
         };
         if !self.bucket.take(Instant::now()) {
@@ -293,7 +295,11 @@ impl Connection {
                 moderator,
                 outbox: outbox_tx.clone(),
             };
-            if commands.send(Command::Join(newcomer, reply_tx)).await.is_err() {
+            if commands
+                .send(Command::Join(newcomer, reply_tx))
+                .await
+                .is_err()
+            {
                 continue;
             }
             match reply.await {
@@ -370,11 +376,18 @@ impl Connection {
                     if let Err(error) = joined {
                         tracing::warn!(participant = %id, %error, "a participant's media task died");
                     }
-                    // Its Failed event, if any, is still queued: tell it.
-                    let message = match events.try_recv() {
-                        Ok(PeerEvent::Failed { message, .. }) => message,
-                        _ => "the media stopped".to_owned(),
-                    };
+                    // Its Failed event, if any, is still queued: it says why.
+                    let mut said = None;
+                    while let Ok(event) = events.try_recv() {
+                        if let Err(end) = self.media_event(event, meeting, id).await {
+                            said = Some(end);
+                            break;
+                        }
+                    }
+                    if let Some(end) = said {
+                        break end;
+                    }
+                    let message = "the media stopped".to_owned();
                     self.rooms.metrics().media_failures.inc();
                     break End { code: 1011, reason: message.clone(), left: "failed", error: Some(("failed", message)) };
                 }
@@ -495,7 +508,9 @@ impl Connection {
                 .await
             }
             PeerEvent::Published(published) => {
-                let _ = meeting.send(Command::Published(id.to_owned(), published)).await;
+                let _ = meeting
+                    .send(Command::Published(id.to_owned(), published))
+                    .await;
                 true
             }
             PeerEvent::Unpublished(key) => {

@@ -178,7 +178,9 @@ impl Meeting {
                     .try_send(Outgoing::Close(1012, "try again".into()));
             }
         }
-        metrics.participants.dec_by(i64::try_from(self.people.len() + self.lobby.len()).unwrap_or(0));
+        metrics
+            .participants
+            .dec_by(i64::try_from(self.people.len() + self.lobby.len()).unwrap_or(0));
         metrics.meetings.dec();
     }
 
@@ -301,11 +303,8 @@ impl Meeting {
 
     /// Brings `person` into the room.
     fn enter(&mut self, person: Person) {
-        let ice_servers = crate::turn::ice_servers(
-            self.meetings.settings(),
-            &person.id,
-            maille_database::now(),
-        );
+        let ice_servers =
+            crate::turn::ice_servers(self.meetings.settings(), &person.id, maille_database::now());
         let joined = ServerMessage::Joined {
             participant_id: &person.id,
             role: if person.moderator {
@@ -614,6 +613,9 @@ fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }

@@ -402,7 +402,10 @@ mod tests {
             decode(r#"{"type":"join","name":"Camille"}"#),
             Ok(ClientMessage::Join { .. })
         ));
-        assert!(matches!(decode(r#"{"type":"ping"}"#), Ok(ClientMessage::Ping {})));
+        assert!(matches!(
+            decode(r#"{"type":"ping"}"#),
+            Ok(ClientMessage::Ping {})
+        ));
         for bad in [
             "",
             "garbage",

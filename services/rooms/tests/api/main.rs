@@ -9,3 +9,4 @@ mod media;
 mod peer;
 mod rest;
 mod signal;
+mod turn;

@@ -18,7 +18,10 @@ async fn send_until(clients: &mut [(Client, &str)], done: impl Fn(&[(Client, &st
                 while let Ok(m) = c.messages.try_recv() {
                     messages.push(m["type"].to_string());
                 }
-                eprintln!("{name}: received {} packets; messages {messages:?}", c.received.lock().unwrap().len());
+                eprintln!(
+                    "{name}: received {} packets; messages {messages:?}",
+                    c.received.lock().unwrap().len()
+                );
             }
             panic!("the media never arrived");
         }
@@ -46,7 +49,8 @@ async fn three_participants_receive_each_others_opus_and_vp8_intact() {
     send_until(&mut clients, |clients| {
         clients.iter().all(|(c, me)| {
             names.iter().filter(|n| *n != me).all(|other| {
-                c.count(|p| is_from(p, other, "opus")) >= 20 && c.count(|p| is_from(p, other, "vp8")) >= 20
+                c.count(|p| is_from(p, other, "opus")) >= 20
+                    && c.count(|p| is_from(p, other, "vp8")) >= 20
             })
         })
     })
@@ -55,7 +59,10 @@ async fn three_participants_receive_each_others_opus_and_vp8_intact() {
         let received = client.received.lock().unwrap().clone();
         for payload in &received {
             let text = String::from_utf8_lossy(payload);
-            assert!(!text.contains(&format!(":{me}:")), "{me} received its own media");
+            assert!(
+                !text.contains(&format!(":{me}:")),
+                "{me} received its own media"
+            );
             // Every packet is byte for byte one that was sent.
             let tag = text.rsplit("opus:").next().unwrap();
             let intact = if text.starts_with("opus:") {
@@ -64,14 +71,22 @@ async fn three_participants_receive_each_others_opus_and_vp8_intact() {
             } else {
                 let tag = text.rsplit("vp8:").next().unwrap();
                 let mut parts = tag.split(':');
-                let (name, rid, seq) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+                let (name, rid, seq) = (
+                    parts.next().unwrap(),
+                    parts.next().unwrap(),
+                    parts.next().unwrap(),
+                );
                 Client::video_payload(name, rid, seq.parse().unwrap()) == *payload
             };
             assert!(intact, "{me} received a damaged packet: {payload:?}");
         }
     }
     let metrics = app.rooms.metrics();
-    assert!(metrics.packets_out.get() >= 6 * 40, "{}", metrics.packets_out.get());
+    assert!(
+        metrics.packets_out.get() >= 6 * 40,
+        "{}",
+        metrics.packets_out.get()
+    );
     for (client, _) in clients {
         client.leave().await;
     }
@@ -107,12 +122,17 @@ async fn a_subscriber_gets_the_simulcast_layer_that_fits_the_size_it_shows() {
     // Shown small, then large, then small again: the layer follows (switching at keyframes,
     // every synthetic packet being one here).
     for (width, rid) in [(320, "q"), (1280, "f"), (640, "h"), (200, "q")] {
-        clients[1].0.signal(json!({"type": "video_size", "participant_id": publisher_id,
+        clients[1]
+            .0
+            .signal(json!({"type": "video_size", "participant_id": publisher_id,
                                    "source": "camera", "width": width, "height": width * 9 / 16}));
         send_until(&mut clients, |c| last_layer(c).as_deref() == Some(rid)).await;
         // Once switched, it stays on that layer.
         let before = clients[1].0.count(|p| is_from(p, "pub", "vp8"));
-        send_until(&mut clients, |c| c[1].0.count(|p| is_from(p, "pub", "vp8")) >= before + 10).await;
+        send_until(&mut clients, |c| {
+            c[1].0.count(|p| is_from(p, "pub", "vp8")) >= before + 10
+        })
+        .await;
         assert_eq!(last_layer(&clients).as_deref(), Some(rid));
     }
     assert!(app.rooms.metrics().layer_switches.get() >= 4);

@@ -37,6 +37,8 @@ pub struct Options {
     pub relay_only: bool,
     /// Publish a camera too (audio only otherwise).
     pub camera: bool,
+    /// Use the ICE servers the room hands out in `joined`.
+    pub room_ice_servers: bool,
 }
 
 struct Handler {
@@ -147,9 +149,11 @@ impl Client {
         );
         let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let (mut sink, mut stream) = ws.split();
-        sink.send(Message::text(json!({"type": "join", "name": name}).to_string()))
-            .await
-            .unwrap();
+        sink.send(Message::text(
+            json!({"type": "join", "name": name}).to_string(),
+        ))
+        .await
+        .unwrap();
         let joined: Value = loop {
             let frame = tokio::time::timeout(PATIENCE, stream.next()).await.unwrap();
             let Some(Ok(Message::Text(text))) = frame else {
@@ -161,6 +165,19 @@ impl Client {
             }
         };
         let id = joined["participant_id"].as_str().unwrap().to_owned();
+        let mut options = options;
+        if options.room_ice_servers {
+            options.ice_servers = joined["ice_servers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| RTCIceServer {
+                    urls: serde_json::from_value(s["urls"].clone()).unwrap(),
+                    username: s["username"].as_str().unwrap().to_owned(),
+                    credential: s["credential"].as_str().unwrap().to_owned(),
+                })
+                .collect();
+        }
         let received = Arc::new(Mutex::new(Vec::new()));
         let (publish, publish_handler) = peer_connection(&options, None).await;
 
@@ -197,7 +214,11 @@ impl Client {
             .await
             .unwrap();
         let video = if options.camera {
-            let rids: &[&str] = if options.simulcast { &["q", "h", "f"] } else { &[""] };
+            let rids: &[&str] = if options.simulcast {
+                &["q", "h", "f"]
+            } else {
+                &[""]
+            };
             let codings = rids
                 .iter()
                 .map(|rid| {
@@ -238,7 +259,11 @@ impl Client {
             let mid = t.mid().await.unwrap().unwrap();
             let sender = t.sender().await.unwrap().unwrap();
             let kind = sender.track().kind().await;
-            let source = if kind == RtpCodecKind::Audio { "microphone" } else { "camera" };
+            let source = if kind == RtpCodecKind::Audio {
+                "microphone"
+            } else {
+                "camera"
+            };
             tracks.push(json!({"mid": mid, "source": source}));
             mids.push((mid, kind));
         }
@@ -417,7 +442,9 @@ impl Client {
                 packet.header.extension = true;
                 packet.header.extension_profile = 0xBEDE;
                 if let Some(id) = self.mid_ids.0 {
-                    let _ = packet.header.set_extension(id, Bytes::from(mid_of(RtpCodecKind::Video)));
+                    let _ = packet
+                        .header
+                        .set_extension(id, Bytes::from(mid_of(RtpCodecKind::Video)));
                 }
                 if let (Some(id), false) = (self.mid_ids.1, rid.is_empty()) {
                     let _ = packet.header.set_extension(id, Bytes::from(rid.clone()));

@@ -9,7 +9,11 @@ async fn users_create_list_and_manage_their_rooms() {
     let app = spawn_app().await;
     let ada = app.user("ada").await;
     let bob = app.user("bob").await;
-    let room = create_room(&ada, json!({"name": "  Weekly meeting ", "password": "s3cret"})).await;
+    let room = create_room(
+        &ada,
+        json!({"name": "  Weekly meeting ", "password": "s3cret"}),
+    )
+    .await;
     let id = room["id"].as_str().unwrap();
     assert_eq!(id.len(), 22);
     assert_eq!(room["name"], "Weekly meeting");
@@ -31,15 +35,23 @@ async fn users_create_list_and_manage_their_rooms() {
     assert_eq!(seen["can_moderate"], false);
     assert!(!seen.to_string().contains("s3cret"));
     assert!(!seen.to_string().contains("argon2"));
-    let (status, _) = answer(app.anonymous().get("/api/rooms/AAAAAAAAAAAAAAAAAAAAAA").await).await;
+    let (status, _) = answer(
+        app.anonymous()
+            .get("/api/rooms/AAAAAAAAAAAAAAAAAAAAAA")
+            .await,
+    )
+    .await;
     assert_eq!(status, 404);
 
     // Only moderators change it; the owner names moderators.
     let path = format!("/api/rooms/{id}");
     let (status, _) = answer(bob.patch(&path, json!({"locked": true})).await).await;
     assert_eq!(status, 403);
-    let (status, changed) =
-        answer(ada.patch(&path, json!({"lobby": true, "moderators": ["bob"]})).await).await;
+    let (status, changed) = answer(
+        ada.patch(&path, json!({"lobby": true, "moderators": ["bob"]}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["lobby"], true);
     assert_eq!(changed["moderators"], json!(["bob"]));
@@ -92,12 +104,22 @@ async fn anonymous_rooms_are_moderated_by_their_key_when_allowed() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["locked"], true);
     // A space's room needs an account.
-    let (status, _) =
-        answer(guest.post("/api/rooms", json!({"name": "x", "space": "club"})).await).await;
+    let (status, _) = answer(
+        guest
+            .post("/api/rooms", json!({"name": "x", "space": "club"}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 401);
 
     let closed = spawn_app_with(|s| s.rooms.anonymous_rooms = false).await;
-    let (status, _) = answer(closed.anonymous().post("/api/rooms", json!({"name": "x"})).await).await;
+    let (status, _) = answer(
+        closed
+            .anonymous()
+            .post("/api/rooms", json!({"name": "x"}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 401);
 }
 
@@ -107,8 +129,11 @@ async fn space_rooms_are_listed_for_members_and_moderated_by_space_moderators() 
     let ada = app.user("ada").await;
     let bob = app.user("bob").await;
     let (status, space) = answer(
-        ada.post("/api/spaces", json!({"handle": "club", "display_name": "Club"}))
-            .await,
+        ada.post(
+            "/api/spaces",
+            json!({"handle": "club", "display_name": "Club"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 201, "{space}");
@@ -120,7 +145,10 @@ async fn space_rooms_are_listed_for_members_and_moderated_by_space_moderators() 
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let (status, _) = answer(bob.get("/api/rooms?space=club").await).await;
     assert_eq!(status, 404);
-    let (status, _) =
-        answer(bob.post("/api/rooms", json!({"name": "x", "space": "club"})).await).await;
+    let (status, _) = answer(
+        bob.post("/api/rooms", json!({"name": "x", "space": "club"}))
+            .await,
+    )
+    .await;
     assert_eq!(status, 422);
 }

@@ -54,7 +54,9 @@ async fn the_lobby_waits_for_a_moderator_who_admits_or_refuses() {
     let camille = waiting["waiting"][0]["id"].as_str().unwrap().to_owned();
     // Waiting, one may not do anything but wait.
     let mut second = app.connect(id, None).await;
-    second.send(json!({"type": "join", "name": "Dominique"})).await;
+    second
+        .send(json!({"type": "join", "name": "Dominique"}))
+        .await;
     second.expect("lobby").await;
     let waiting = host.expect("lobby_waiting").await;
     let dominique = waiting["waiting"][1]["id"].as_str().unwrap().to_owned();
@@ -104,7 +106,8 @@ async fn a_full_or_locked_room_refuses_newcomers() {
     let id = room["id"].as_str().unwrap();
     drop(host);
     let (mut host, _) = app.join(id, "Ada", Some(&token)).await;
-    host.send(json!({"type": "moderate", "action": "lock"})).await;
+    host.send(json!({"type": "moderate", "action": "lock"}))
+        .await;
     let updated = host.expect("room_updated").await;
     assert_eq!(updated["room"]["locked"], true);
     let mut late = app.connect(id, None).await;
@@ -126,7 +129,9 @@ async fn moderators_mute_and_remove_and_everyone_sees_it() {
     let guest_id = joined["participant_id"].as_str().unwrap().to_owned();
     host.expect("participant_joined").await;
 
-    guest.send(json!({"type": "mute", "source": "microphone", "muted": false})).await;
+    guest
+        .send(json!({"type": "mute", "source": "microphone", "muted": false}))
+        .await;
     let updated = host.expect("participant_updated").await;
     assert_eq!(updated["participant"]["audio_muted"], false);
     guest.send(json!({"type": "hand", "raised": true})).await;
@@ -157,7 +162,8 @@ async fn moderators_mute_and_remove_and_everyone_sees_it() {
     let (_late, joined) = app.join(id, "Late", None).await;
     assert_eq!(joined["chat"][0]["text"], "hello");
 
-    host.send(json!({"type": "moderate", "action": "end"})).await;
+    host.send(json!({"type": "moderate", "action": "end"}))
+        .await;
     assert_eq!(host.expect("closed").await["reason"], "ended");
     assert_eq!(host.closed().await.0, 4410);
 }
@@ -176,7 +182,9 @@ async fn garbage_oversized_and_floods_close_only_their_connection() {
     assert_eq!(error.unwrap()["code"], "bad_message");
 
     let (mut unknown, _) = app.join(id, "Unknown", None).await;
-    unknown.send(json!({"type": "chat", "text": "x", "evil": true})).await;
+    unknown
+        .send(json!({"type": "chat", "text": "x", "evil": true}))
+        .await;
     assert_eq!(unknown.closed().await.0, 4400);
 
     let (mut big, _) = app.join(id, "Big", None).await;
@@ -202,7 +210,9 @@ async fn garbage_oversized_and_floods_close_only_their_connection() {
     assert_eq!(error.unwrap()["code"], "too_many_messages");
 
     let mut early = app.connect(id, None).await;
-    early.send(json!({"type": "chat", "text": "before joining"})).await;
+    early
+        .send(json!({"type": "chat", "text": "before joining"}))
+        .await;
     assert_eq!(early.closed().await.0, 4400);
 
     // The calm one saw the others come and go, and is still there.

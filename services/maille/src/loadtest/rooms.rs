@@ -1,0 +1,603 @@
+//! `maille loadtest rooms`: synthetic participants built on the `webrtc` crate, as browsers
+//! would be. In each room, `--publishers` send a microphone (Opus-sized packets every 20 ms)
+//! and a simulcast camera (three layers, VP8 keyframe-shaped packets every 20 ms), and
+//! `--subscribers` only receive, showing every camera at 640 pixels (the middle layer).
+//!
+//! Every payload carries its send time, so the receiver measures the latency the server adds
+//! (loopback has none of its own to speak of); loss is what was expected minus what arrived.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context as _};
+use clap::Args;
+use futures_util::{SinkExt as _, StreamExt as _};
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Message;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
+    PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceGatheringState,
+    RTCSessionDescription, Registry, SettingEngineBuilder,
+};
+
+use super::process;
+
+/// What to run.
+#[derive(Debug, Args)]
+pub struct RoomsArgs {
+    /// The server, e.g. http://127.0.0.1:8080 (rooms are created through its API).
+    #[arg(long)]
+    url: String,
+    /// Number of rooms.
+    #[arg(long, default_value_t = 1)]
+    rooms: usize,
+    /// Participants sending a microphone and a simulcast camera, per room.
+    #[arg(long, default_value_t = 2)]
+    publishers: usize,
+    /// Participants only receiving, per room.
+    #[arg(long, default_value_t = 2)]
+    subscribers: usize,
+    /// Seconds of sending (after everyone connected).
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// A session token (to create rooms when anonymous rooms are not allowed).
+    #[arg(long)]
+    token: Option<String>,
+    /// Local address the synthetic participants bind their UDP sockets to.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Process id of the server, when it runs on this machine: its CPU time and memory are
+    /// reported.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+/// Sizes of the synthetic payloads: audio, then the q, h and f layers.
+const SIZES: [usize; 4] = [120, 300, 700, 1100];
+const RIDS: [&str; 3] = ["q", "h", "f"];
+
+#[derive(Default)]
+struct Counters {
+    sent_audio: AtomicU64,
+    sent_video_h: AtomicU64,
+    received: AtomicU64,
+    latencies: Mutex<Vec<u32>>,
+    connected: AtomicU64,
+    errors: AtomicU64,
+}
+
+fn now_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+struct Handler {
+    gathered: Arc<Notify>,
+    done: AtomicBool,
+    counters: Option<Arc<Counters>>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            self.done.store(true, Ordering::SeqCst);
+            self.gathered.notify_waiters();
+        }
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let Some(counters) = self.counters.clone() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let mut local: Vec<u32> = Vec::new();
+            while let Some(event) = track.poll().await {
+                if let TrackRemoteEvent::OnRtpPacket(packet) = event {
+                    let p = &packet.payload;
+                    // Video payloads start with an 11-byte VP8 keyframe header.
+                    let at = if p.len() > 19 && p[0] == 0x10 { 11 } else { 0 };
+                    if let Some(stamp) = p.get(at..at + 8) {
+                        let sent = u64::from_be_bytes(stamp.try_into().unwrap_or([0; 8]));
+                        let delay = now_micros().saturating_sub(sent);
+                        local.push(u32::try_from(delay).unwrap_or(u32::MAX));
+                    }
+                    counters.received.fetch_add(1, Ordering::Relaxed);
+                    if local.len() >= 256 {
+                        counters
+                            .latencies
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .append(&mut local);
+                    }
+                }
+            }
+            counters
+                .latencies
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .append(&mut local);
+        });
+    }
+}
+
+async fn peer_connection(
+    bind: &str,
+    counters: Option<Arc<Counters>>,
+) -> anyhow::Result<(Arc<dyn PeerConnection>, Arc<Handler>)> {
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs()?;
+    let registry = register_default_interceptors(Registry::new(), &mut engine)?;
+    let handler = Arc::new(Handler {
+        gathered: Arc::new(Notify::new()),
+        done: AtomicBool::new(false),
+        counters,
+    });
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(RTCConfigurationBuilder::new().build())
+        .with_media_engine(engine)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(
+            SettingEngineBuilder::new()
+                .with_include_loopback_candidate(true)
+                .build(),
+        )
+        .with_handler(handler.clone())
+        .with_udp_addrs(vec![format!("{bind}:0")])
+        .build()
+        .await?;
+    Ok((Arc::new(pc), handler))
+}
+
+async fn local_sdp(pc: &Arc<dyn PeerConnection>, handler: &Handler) -> String {
+    if !handler.done.load(Ordering::SeqCst) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), handler.gathered.notified()).await;
+    }
+    pc.local_description()
+        .await
+        .map(|d| d.sdp)
+        .unwrap_or_default()
+}
+
+fn extmap_id(sdp: &str, uri: &str) -> Option<u8> {
+    sdp.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("a=extmap:")?;
+        let (id, name) = rest.split_once(' ')?;
+        (name.split_whitespace().next()? == uri)
+            .then(|| id.split('/').next()?.parse().ok())
+            .flatten()
+    })
+}
+
+struct Participant {
+    ws_url: String,
+    publisher: bool,
+    bind: String,
+    start: Instant,
+    stop: Instant,
+    counters: Arc<Counters>,
+}
+
+impl Participant {
+    async fn run(self) {
+        if let Err(error) = self.session().await {
+            self.counters.errors.fetch_add(1, Ordering::Relaxed);
+            eprintln!("participant: {error:#}");
+        }
+    }
+
+    async fn session(&self) -> anyhow::Result<()> {
+        let (ws, _) = tokio_tungstenite::connect_async(&self.ws_url)
+            .await
+            .context("connecting the signalling WebSocket")?;
+        let (mut sink, mut stream) = ws.split();
+        sink.send(Message::text(
+            json!({"type": "join", "name": if self.publisher { "publisher" } else { "subscriber" }})
+                .to_string(),
+        ))
+        .await?;
+        loop {
+            let Some(Ok(frame)) = stream.next().await else {
+                bail!("the server closed before joined");
+            };
+            if let Message::Text(text) = frame {
+                let m: Value = serde_json::from_str(&text)?;
+                if m["type"] == "joined" {
+                    break;
+                }
+                if m["type"] == "error" {
+                    bail!("refused: {}", m["message"]);
+                }
+            }
+        }
+        self.counters.connected.fetch_add(1, Ordering::Relaxed);
+        let (publish, publish_handler) = peer_connection(&self.bind, None).await?;
+        let mut tracks: Vec<(Arc<TrackLocalStaticRTP>, Vec<(String, u32)>)> = Vec::new();
+        if self.publisher {
+            let opus = RTCRtpCodec {
+                mime_type: "audio/opus".into(),
+                clock_rate: 48000,
+                channels: 2,
+                ..Default::default()
+            };
+            let vp8 = RTCRtpCodec {
+                mime_type: "video/VP8".into(),
+                clock_rate: 90000,
+                ..Default::default()
+            };
+            let audio_ssrc: u32 = rand::random();
+            let audio = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+                "load".into(),
+                "load-audio".into(),
+                "load-audio".into(),
+                RtpCodecKind::Audio,
+                vec![RTCRtpEncodingParameters {
+                    rtp_coding_parameters: RTCRtpCodingParameters {
+                        ssrc: Some(audio_ssrc),
+                        ..Default::default()
+                    },
+                    codec: opus,
+                    ..Default::default()
+                }],
+            )));
+            publish
+                .add_track(audio.clone() as Arc<dyn TrackLocal>)
+                .await?;
+            tracks.push((audio, vec![(String::new(), audio_ssrc)]));
+            let layers: Vec<(String, u32)> = RIDS
+                .iter()
+                .map(|rid| ((*rid).to_owned(), rand::random()))
+                .collect();
+            let video = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+                "load".into(),
+                "load-video".into(),
+                "load-video".into(),
+                RtpCodecKind::Video,
+                layers
+                    .iter()
+                    .map(|(rid, ssrc)| RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters {
+                            rid: rid.clone(),
+                            ssrc: Some(*ssrc),
+                            ..Default::default()
+                        },
+                        codec: vp8.clone(),
+                        ..Default::default()
+                    })
+                    .collect(),
+            )));
+            publish
+                .add_track(video.clone() as Arc<dyn TrackLocal>)
+                .await?;
+            tracks.push((video, layers));
+        }
+        let mut video_mid = String::new();
+        if self.publisher {
+            let offer = publish.create_offer(None).await?;
+            publish.set_local_description(offer).await?;
+            let sdp = local_sdp(&publish, &publish_handler).await;
+            let mut described = Vec::new();
+            for t in publish.get_transceivers().await {
+                let (Ok(Some(mid)), Ok(Some(sender))) = (t.mid().await, t.sender().await) else {
+                    continue;
+                };
+                let audio = sender.track().kind().await == RtpCodecKind::Audio;
+                if !audio {
+                    video_mid = mid.clone();
+                }
+                described.push(
+                    json!({"mid": mid, "source": if audio { "microphone" } else { "camera" }}),
+                );
+            }
+            sink.send(Message::text(
+                json!({"type": "offer", "pc": "publish", "sdp": sdp, "tracks": described})
+                    .to_string(),
+            ))
+            .await?;
+        }
+        let mut subscribe: Option<Arc<dyn PeerConnection>> = None;
+        let mut ext_ids = (None, None);
+        let mut sending = tokio::time::interval_at(
+            tokio::time::Instant::from_std(self.start),
+            Duration::from_millis(20),
+        );
+        let mut seq: u16 = 0;
+        let stop = tokio::time::sleep_until(tokio::time::Instant::from_std(self.stop));
+        tokio::pin!(stop);
+        let (sizes_tx, mut sizes) = mpsc::unbounded_channel::<String>();
+        loop {
+            tokio::select! {
+                frame = stream.next() => {
+                    let Some(Ok(frame)) = frame else { bail!("the signalling closed") };
+                    let Message::Text(text) = frame else { continue };
+                    let m: Value = serde_json::from_str(&text)?;
+                    match (m["type"].as_str(), m["pc"].as_str()) {
+                        (Some("answer"), Some("publish")) => {
+                            let sdp = m["sdp"].as_str().unwrap_or_default().to_owned();
+                            ext_ids = (
+                                extmap_id(&sdp, "urn:ietf:params:rtp-hdrext:sdes:mid"),
+                                extmap_id(&sdp, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"),
+                            );
+                            publish.set_remote_description(RTCSessionDescription::answer(sdp)?).await?;
+                        }
+                        (Some("offer"), Some("subscribe")) => {
+                            let (pc, handler) = match &subscribe {
+                                Some(pc) => (pc.clone(), None),
+                                None => {
+                                    let (pc, h) = peer_connection(&self.bind, Some(self.counters.clone())).await?;
+                                    subscribe = Some(pc.clone());
+                                    (pc, Some(h))
+                                }
+                            };
+                            let sdp = m["sdp"].as_str().unwrap_or_default().to_owned();
+                            pc.set_remote_description(RTCSessionDescription::offer(sdp)?).await?;
+                            let answer = pc.create_answer(None).await?;
+                            pc.set_local_description(answer).await?;
+                            let sdp = match &handler {
+                                Some(h) => local_sdp(&pc, h).await,
+                                None => pc.local_description().await.map(|d| d.sdp).unwrap_or_default(),
+                            };
+                            sink.send(Message::text(json!({"type": "answer", "pc": "subscribe", "sdp": sdp}).to_string())).await?;
+                            for t in m["tracks"].as_array().into_iter().flatten() {
+                                if t["source"] == "camera" {
+                                    if let Some(p) = t["participant_id"].as_str() {
+                                        let _ = sizes_tx.send(p.to_owned());
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Some(publisher) = sizes.recv() => {
+                    sink.send(Message::text(json!({"type": "video_size", "participant_id": publisher,
+                        "source": "camera", "width": 640, "height": 360}).to_string())).await?;
+                }
+                _ = sending.tick(), if self.publisher => {
+                    if Instant::now() < self.start {
+                        continue;
+                    }
+                    seq = seq.wrapping_add(1);
+                    self.send(&tracks, seq, ext_ids, &video_mid).await;
+                }
+                _ = &mut stop => break,
+            }
+        }
+        let _ = sink
+            .send(Message::text(json!({"type": "leave"}).to_string()))
+            .await;
+        let _ = publish.close().await;
+        if let Some(pc) = subscribe {
+            let _ = pc.close().await;
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        tracks: &[(Arc<TrackLocalStaticRTP>, Vec<(String, u32)>)],
+        seq: u16,
+        (mid_id, rid_id): (Option<u8>, Option<u8>),
+        video_mid: &str,
+    ) {
+        for (index, (track, layers)) in tracks.iter().enumerate() {
+            for (layer, (rid, ssrc)) in layers.iter().enumerate() {
+                let video = index > 0;
+                let size = SIZES[if video { layer + 1 } else { 0 }];
+                let mut payload = Vec::with_capacity(size);
+                if video {
+                    payload.extend_from_slice(&[0x10, 0, 0, 0, 0x9d, 0x01, 0x2a]);
+                    let (w, h) = [(320u16, 180u16), (640, 360), (1280, 720)][layer];
+                    payload.extend_from_slice(&w.to_le_bytes());
+                    payload.extend_from_slice(&h.to_le_bytes());
+                }
+                payload.extend_from_slice(&now_micros().to_be_bytes());
+                payload.resize(size, 0xa5);
+                let mut header = rtc::rtp::Header {
+                    version: 2,
+                    payload_type: if video { 96 } else { 111 },
+                    sequence_number: seq,
+                    timestamp: u32::from(seq).wrapping_mul(if video { 3000 } else { 960 }),
+                    ssrc: *ssrc,
+                    marker: true,
+                    ..Default::default()
+                };
+                if video {
+                    header.extension = true;
+                    header.extension_profile = 0xBEDE;
+                    if let Some(id) = mid_id {
+                        let _ = header.set_extension(id, bytes::Bytes::from(video_mid.to_owned()));
+                    }
+                    if let Some(id) = rid_id {
+                        let _ = header.set_extension(id, bytes::Bytes::from(rid.clone()));
+                    }
+                }
+                let packet = rtc::rtp::Packet {
+                    header,
+                    payload: payload.into(),
+                };
+                if track.write_rtp(packet).await.is_ok() {
+                    if !video {
+                        self.counters.sent_audio.fetch_add(1, Ordering::Relaxed);
+                    } else if rid == "h" {
+                        self.counters.sent_video_h.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn create_rooms(
+    base: &str,
+    token: Option<&str>,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    let client = reqwest::Client::new();
+    let mut csrf = None;
+    if let Some(token) = token {
+        let session: Value = client
+            .get(format!("{base}/api/session"))
+            .header(
+                "Cookie",
+                format!("maille_session={token}; __Host-maille_session={token}"),
+            )
+            .send()
+            .await?
+            .error_for_status()
+            .context("the token is not a live session")?
+            .json()
+            .await?;
+        csrf = session["csrf_token"].as_str().map(str::to_owned);
+    }
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        let mut request = client
+            .post(format!("{base}/api/rooms"))
+            .header("Origin", base)
+            .json(&json!({"name": format!("loadtest {n}"), "max_participants": 50}));
+        if let (Some(token), Some(csrf)) = (token, &csrf) {
+            request = request
+                .header(
+                    "Cookie",
+                    format!("maille_session={token}; __Host-maille_session={token}"),
+                )
+                .header("X-CSRF-Token", csrf);
+        }
+        let room: Value = request
+            .send()
+            .await?
+            .error_for_status()
+            .context("creating a room (give a --token, or allow anonymous rooms)")?
+            .json()
+            .await?;
+        ids.push(room["id"].as_str().context("no id in the room")?.to_owned());
+    }
+    Ok(ids)
+}
+
+/// Runs the load and prints the report.
+pub async fn run(args: RoomsArgs) -> anyhow::Result<()> {
+    if args.rooms == 0 || args.publishers == 0 {
+        bail!("--rooms and --publishers must be at least 1");
+    }
+    let base = args.url.trim_end_matches('/').to_owned();
+    let rooms = create_rooms(&base, args.token.as_deref(), args.rooms).await?;
+    let counters = Arc::new(Counters::default());
+    let people = args.rooms * (args.publishers + args.subscribers);
+    let ramp = Duration::from_millis(2000 + 20 * people as u64);
+    let start = Instant::now() + ramp;
+    let stop = start + Duration::from_secs(args.duration);
+    let ws_base = base.replacen("http", "ws", 1);
+    let mut tasks = Vec::new();
+    for room in &rooms {
+        for n in 0..args.publishers + args.subscribers {
+            let mut ws_url = format!("{ws_base}/ws/rooms/{room}");
+            if let Some(token) = &args.token {
+                ws_url.push_str(&format!("?token={token}"));
+            }
+            tasks.push(tokio::spawn(
+                Participant {
+                    ws_url,
+                    publisher: n < args.publishers,
+                    bind: args.bind.clone(),
+                    start,
+                    stop,
+                    counters: counters.clone(),
+                }
+                .run(),
+            ));
+        }
+    }
+    tokio::time::sleep_until(tokio::time::Instant::from_std(start)).await;
+    let began = Instant::now();
+    let before = args.server_pid.and_then(process::sample);
+    let received_at_start = counters.received.load(Ordering::Relaxed);
+    tokio::time::sleep_until(tokio::time::Instant::from_std(stop)).await;
+    let elapsed = began.elapsed().as_secs_f64().max(0.001);
+    let after = args.server_pid.and_then(process::sample);
+    let received = counters.received.load(Ordering::Relaxed) - received_at_start;
+    for task in tasks {
+        let _ = task.await;
+    }
+    let mut latencies =
+        std::mem::take(&mut *counters.latencies.lock().unwrap_or_else(|e| e.into_inner()));
+    latencies.sort_unstable();
+    // Each audio packet goes to every other participant of its room; each camera, at the
+    // middle layer, too.
+    let receivers = (args.publishers + args.subscribers - 1) as u64;
+    let expected = (counters.sent_audio.load(Ordering::Relaxed)
+        + counters.sent_video_h.load(Ordering::Relaxed))
+        * receivers;
+    let received_total = counters.received.load(Ordering::Relaxed);
+    let loss = if expected > 0 {
+        100.0 * (1.0 - received_total as f64 / expected as f64).max(0.0)
+    } else {
+        f64::NAN
+    };
+    let pct = |p: f64| super::pads::percentile(&latencies, p);
+    let mut rows: Vec<(String, String)> = vec![
+        (
+            "rooms x (publishers + subscribers)".into(),
+            format!(
+                "{} x ({} + {})",
+                rooms.len(),
+                args.publishers,
+                args.subscribers
+            ),
+        ),
+        (
+            "participants joined".into(),
+            counters.connected.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "packets forwarded per second".into(),
+            format!("{:.0}", received as f64 / elapsed),
+        ),
+        ("loss".into(), format!("{loss:.2} %")),
+        ("added latency p50".into(), format!("{:.2} ms", pct(50.0))),
+        ("added latency p99".into(), format!("{:.2} ms", pct(99.0))),
+        ("added latency max".into(), format!("{:.2} ms", pct(100.0))),
+        (
+            "errors (participants that failed)".into(),
+            counters.errors.load(Ordering::Relaxed).to_string(),
+        ),
+    ];
+    if let (Some(before), Some(after)) = (before, after) {
+        let cpu = after.cpu_seconds - before.cpu_seconds;
+        rows.push((
+            "server CPU (cores busy)".into(),
+            format!("{:.2}", cpu / elapsed),
+        ));
+        if received > 0 {
+            rows.push((
+                "server CPU per forwarded packet".into(),
+                format!("{:.1} us", cpu * 1e6 / received as f64),
+            ));
+        }
+        rows.push((
+            "server resident memory".into(),
+            format!("{:.1} MB", after.resident_bytes as f64 / 1_048_576.0),
+        ));
+    }
+    if counters.connected.load(Ordering::Relaxed) == 0 {
+        bail!("no participant could join at {}", args.url);
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    println!("maille loadtest rooms — {elapsed:.0} s of media");
+    for (name, value) in rows {
+        println!("{name:<width$}  {value}");
+    }
+    Ok(())
+}
