@@ -54,10 +54,11 @@ function command(args) {
 
 /**
  * Starts `maille serve` with a fresh data directory and waits until /healthz answers 200.
- * `env` adds settings (`MAILLE_…` variables) for this server only.
+ * `env` adds settings (`MAILLE_…` variables) for this server only. `host` names it in its URL
+ * (`localhost` for the federation tests: federation needs a domain, not an IP address).
  * Returns the base URL, helpers to run CLI commands and read emails, and `stop()`.
  */
-export async function startMaille({ name = 'maille', env: settings = {} } = {}) {
+export async function startMaille({ name = 'maille', env: settings = {}, host = '127.0.0.1' } = {}) {
   if (!existsSync(MAILLE_BIN)) {
     throw new Error(
       `The maille binary is not at ${MAILLE_BIN}. Build it (cargo build -p maille) or set MAILLE_BIN.`,
@@ -65,7 +66,7 @@ export async function startMaille({ name = 'maille', env: settings = {} } = {}) 
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'maille-e2e-'));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   // The server refuses unknown MAILLE_* variables: keep this harness's own settings from it.
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('MAILLE_')),

@@ -29,6 +29,8 @@ export interface Me {
   language: Language;
   role: 'user' | 'admin';
   created_at: number;
+  /** Someone of another instance, signed in with their home instance (no password here). */
+  remote?: boolean;
 }
 
 export interface Session {

@@ -30,3 +30,6 @@ CREATE TABLE federation_feed (
 );
 CREATE INDEX federation_feed_actor_published ON federation_feed (remote_actor_id, published_at);
 CREATE INDEX federation_feed_object ON federation_feed (object_id);
+
+-- Rooms of a user or a space may be public: announced to the followers of their owner.
+ALTER TABLE rooms ADD COLUMN public BOOLEAN NOT NULL DEFAULT FALSE;

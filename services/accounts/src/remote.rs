@@ -78,7 +78,11 @@ pub fn find_or_create(
 ) -> Result<UserRow> {
     let display_name: String = {
         let shown = who.display_name.trim();
-        let shown = if shown.is_empty() { who.name.trim() } else { shown };
+        let shown = if shown.is_empty() {
+            who.name.trim()
+        } else {
+            shown
+        };
         shown
             .chars()
             .filter(|c| !c.is_control())
@@ -139,8 +143,14 @@ mod tests {
 
     #[test]
     fn usernames_carry_the_home_domain_and_refuse_odd_characters() {
-        assert_eq!(who("Alice", "B.example").username().unwrap(), "alice@b.example");
-        assert_eq!(who("bob", "localhost:4001").username().unwrap(), "bob@localhost:4001");
+        assert_eq!(
+            who("Alice", "B.example").username().unwrap(),
+            "alice@b.example"
+        );
+        assert_eq!(
+            who("bob", "localhost:4001").username().unwrap(),
+            "bob@localhost:4001"
+        );
         assert!(who("a/b", "b.example").username().is_err());
         assert!(who("alice", "b.example/x").username().is_err());
         assert!(who("", "b.example").username().is_err());

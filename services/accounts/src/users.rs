@@ -165,7 +165,12 @@ impl From<&UserRow> for Me {
         Me {
             id: u.id.to_string(),
             username: u.username.clone(),
-            email: u.email.clone(),
+            // A remote account's address is a placeholder, not theirs: show none.
+            email: if u.is_remote() {
+                String::new()
+            } else {
+                u.email.clone()
+            },
             display_name: u.display_name.clone(),
             language: u.language.clone(),
             role: u.role(),

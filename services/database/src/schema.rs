@@ -185,6 +185,7 @@ diesel::table! {
         locked -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        public -> Bool,
     }
 }
 

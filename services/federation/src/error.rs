@@ -216,9 +216,7 @@ impl ResponseError for FederationError {
         use FederationError as E;
         match self {
             E::NotFound => StatusCode::NOT_FOUND,
-            E::NotAuthenticated | E::Unsigned(_) | E::SignInRefused(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            E::NotAuthenticated | E::Unsigned(_) | E::SignInRefused(_) => StatusCode::UNAUTHORIZED,
             E::Forbidden | E::Refused(_) | E::Off => StatusCode::FORBIDDEN,
             E::BadActivity(_) => StatusCode::BAD_REQUEST,
             E::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -31,7 +31,11 @@ pub struct LocalActorRow {
 }
 
 /// The stored record of a local actor, if any.
-pub fn find(conn: &mut DbConnection, kind: ActorKind, local_id: i64) -> Result<Option<LocalActorRow>> {
+pub fn find(
+    conn: &mut DbConnection,
+    kind: ActorKind,
+    local_id: i64,
+) -> Result<Option<LocalActorRow>> {
     Ok(t::table
         .find((kind.code(), local_id))
         .select(LocalActorRow::as_select())
@@ -48,7 +52,12 @@ pub fn generate() -> Result<(String, String)> {
 
 /// The record of a local actor, made with a new key pair when missing. Key generation happens
 /// outside any transaction; when two callers race, the first stored wins.
-pub fn ensure(conn: &mut DbConnection, kind: ActorKind, local_id: i64, now: UnixTime) -> Result<LocalActorRow> {
+pub fn ensure(
+    conn: &mut DbConnection,
+    kind: ActorKind,
+    local_id: i64,
+    now: UnixTime,
+) -> Result<LocalActorRow> {
     if let Some(row) = find(conn, kind, local_id)? {
         return Ok(row);
     }
@@ -61,7 +70,9 @@ pub fn ensure(conn: &mut DbConnection, kind: ActorKind, local_id: i64, now: Unix
         manual_approval: false,
         created_at: now,
     };
-    crate::store::insert_new(conn, |c| diesel::insert_into(t::table).values(&row).execute(c))?;
+    crate::store::insert_new(conn, |c| {
+        diesel::insert_into(t::table).values(&row).execute(c)
+    })?;
     find(conn, kind, local_id)?.ok_or(FederationError::NotFound)
 }
 
@@ -105,8 +116,12 @@ pub fn verify(public_key_pem: &str, message: &[u8], signature: &str) -> bool {
     let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(signature) else {
         return false;
     };
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message), &signature)
-        .is_ok()
+    key.verify(
+        Pkcs1v15Sign::new::<Sha256>(),
+        &Sha256::digest(message),
+        &signature,
+    )
+    .is_ok()
 }
 
 #[cfg(test)]

@@ -139,7 +139,10 @@ impl Federation {
         };
         let policy = policy::Policy::load(&db).await?;
         if seeded > 0 {
-            tracing::info!(count = seeded, "federation: domain policies seeded from the configuration");
+            tracing::info!(
+                count = seeded,
+                "federation: domain policies seeded from the configuration"
+            );
         }
         let context = Context(Arc::new(ContextInner {
             spaces,
@@ -150,10 +153,8 @@ impl Federation {
         }));
         let instance = {
             let context = context.clone();
-            db.run(move |conn| {
-                LocalActor::instance(&context, conn, maille_database::now())
-            })
-            .await?
+            db.run(move |conn| LocalActor::instance(&context, conn, maille_database::now()))
+                .await?
         };
         let signer = instance.signing_actor(&urls);
         let insecure = settings.federation.allow_insecure_http;

@@ -149,7 +149,10 @@ mod tests {
             Some((ActorKind::User, "alice".to_owned()))
         );
         let inbox = urls.actor_part(ActorKind::Space, "club", "inbox");
-        assert_eq!(inbox.as_str(), "https://maille.example.org/ap/spaces/club/inbox");
+        assert_eq!(
+            inbox.as_str(),
+            "https://maille.example.org/ap/spaces/club/inbox"
+        );
         assert_eq!(urls.parse_actor(&inbox), None);
         let elsewhere = Url::parse("https://other.example/ap/users/alice").unwrap();
         assert_eq!(urls.parse_actor(&elsewhere), None);

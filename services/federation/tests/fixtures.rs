@@ -1,6 +1,8 @@
 //! Parsing what Mastodon, PeerTube and Mobilizon publish (fixtures written from their
 //! documentation and specifications), and Maille's checks on it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use maille_federation::actors::remote::check_actor_document;
 use maille_federation::actors::{first_url, ActorJson};
 use maille_federation::inbox::Incoming;
@@ -8,7 +10,11 @@ use maille_federation::{FederationError, Urls};
 use url::Url;
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn actor(name: &str) -> ActorJson {
@@ -80,7 +86,10 @@ fn a_mastodon_follow_of_a_local_user_passes() {
     follow.check(&maille()).unwrap();
     // The same Follow aimed at an instance that is not this one names nobody here.
     let other = Urls::new(&Url::parse("https://other.example").unwrap());
-    assert!(matches!(follow.check(&other), Err(FederationError::NotFound)));
+    assert!(matches!(
+        follow.check(&other),
+        Err(FederationError::NotFound)
+    ));
 }
 
 #[test]
@@ -107,19 +116,31 @@ fn a_mastodon_note_parses_and_belongs_to_its_author() {
 fn an_activity_or_object_on_another_domain_is_refused() {
     let mut follow = incoming("mastodon-follow.json");
     follow.id = Url::parse("https://evil.example/follow/1").unwrap();
-    assert!(matches!(follow.check(&maille()), Err(FederationError::BadActivity(_))));
+    assert!(matches!(
+        follow.check(&maille()),
+        Err(FederationError::BadActivity(_))
+    ));
 
     let mut create = incoming("mastodon-create-note.json");
     create.object["id"] = "https://victim.example/notes/1".into();
-    assert!(matches!(create.check(&maille()), Err(FederationError::BadActivity(_))));
+    assert!(matches!(
+        create.check(&maille()),
+        Err(FederationError::BadActivity(_))
+    ));
 
     let mut undo = incoming("mastodon-undo-follow.json");
     undo.object["actor"] = "https://mastodon.example/users/someone_else".into();
-    assert!(matches!(undo.check(&maille()), Err(FederationError::BadActivity(_))));
+    assert!(matches!(
+        undo.check(&maille()),
+        Err(FederationError::BadActivity(_))
+    ));
 
     let mut accept = incoming("mastodon-accept.json");
     accept.object["actor"] = "https://third.example/users/carol".into();
-    assert!(matches!(accept.check(&maille()), Err(FederationError::BadActivity(_))));
+    assert!(matches!(
+        accept.check(&maille()),
+        Err(FederationError::BadActivity(_))
+    ));
 }
 
 #[test]
@@ -127,5 +148,8 @@ fn ports_make_different_instances() {
     let mut follow = incoming("mastodon-follow.json");
     follow.actor = Url::parse("http://localhost:4001/ap/users/bob").unwrap();
     follow.id = Url::parse("http://localhost:4002/ap/activities/1").unwrap();
-    assert!(matches!(follow.check(&maille()), Err(FederationError::BadActivity(_))));
+    assert!(matches!(
+        follow.check(&maille()),
+        Err(FederationError::BadActivity(_))
+    ));
 }

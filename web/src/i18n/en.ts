@@ -4,6 +4,7 @@
  */
 import { roomsEn } from './rooms.en';
 import { federationEn } from './federation.en';
+import { homeSignInEn } from './homeSignIn.en';
 
 export const en = {
   'app.name': 'Maille',
@@ -460,6 +461,7 @@ export const en = {
 
   ...roomsEn,
   ...federationEn,
+  ...homeSignInEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

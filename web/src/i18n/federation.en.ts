@@ -39,6 +39,9 @@ export const federationEn = {
   'federation.space.title': 'Federation',
   'federation.space.intro': 'Followers of this space on other instances receive its public pads and rooms, and those its members make in it.',
   'federation.off': 'Federation is turned off on this instance.',
+  'federation.room_public': 'Public room',
+  'federation.room_public_hint': 'Announced to your followers (or the space’s) on other instances, with its link.',
+  'federation.room_public_badge': 'public',
 
   'federation.feed.title': 'Feed',
   'federation.feed.intro': 'The public pads and rooms, and the posts, of the people and spaces you follow, on every instance.',

@@ -42,6 +42,9 @@ export const federationFr: Record<keyof typeof federationEn, string> = {
   'federation.space.intro':
     'Les abonnés de cet espace sur d’autres instances reçoivent ses pads et salles publics, et ceux que ses membres y créent.',
   'federation.off': 'La fédération est désactivée sur cette instance.',
+  'federation.room_public': 'Salle publique',
+  'federation.room_public_hint': 'Annoncée avec son lien à vos abonnés (ou à ceux de l’espace) sur les autres instances.',
+  'federation.room_public_badge': 'publique',
 
   'federation.feed.title': 'Fil',
   'federation.feed.intro': 'Les pads et salles publics, et les messages, des personnes et espaces que vous suivez, sur toutes les instances.',

@@ -4,6 +4,7 @@
 import type { MessageKey } from './en';
 import { roomsFr } from './rooms.fr';
 import { federationFr } from './federation.fr';
+import { homeSignInFr } from './homeSignIn.fr';
 
 export const fr: Record<MessageKey, string> = {
   'app.name': 'Maille',
@@ -460,4 +461,5 @@ export const fr: Record<MessageKey, string> = {
 
   ...roomsFr,
   ...federationFr,
+  ...homeSignInFr,
 };

@@ -17,6 +17,8 @@ export type Route =
   | { name: 'feed' }
   | { name: 'network' }
   | { name: 'profile'; username: string }
+  | { name: 'home-sign-in-authorize' }
+  | { name: 'home-sign-in-finish' }
   | { name: 'not-found' };
 
 const fixed: Record<string, Route['name']> = {
@@ -32,6 +34,10 @@ const fixed: Record<string, Route['name']> = {
   '/admin': 'admin',
   '/feed': 'feed',
   '/network': 'network',
+  // Signing in with one's home instance: the home instance's confirmation, and the return
+  // here (their addresses are published to other instances: see docs/federation.md).
+  '/home-sign-in/authorize': 'home-sign-in-authorize',
+  '/home-sign-in/finish': 'home-sign-in-finish',
 };
 
 function decodeSegment(segment: string): string | null {

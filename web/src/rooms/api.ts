@@ -14,6 +14,8 @@ export interface Room {
   has_password: boolean;
   lobby: boolean;
   locked: boolean;
+  /** Announced to the followers of its owner (absent on older servers). */
+  public?: boolean;
   max_participants: number;
   /** People in the meeting now. */
   participants: number;
@@ -30,6 +32,8 @@ export interface NewRoom {
   password?: string;
   lobby?: boolean;
   max_participants?: number;
+  /** Announced to the followers of its owner (a user's or a space's room). */
+  public?: boolean;
 }
 
 export interface RoomChanges {

@@ -72,7 +72,9 @@ impl LocalActor {
         now: UnixTime,
     ) -> Result<Option<LocalActor>> {
         let name = match kind {
-            ActorKind::User => users::find(conn, maille_accounts::UserId(local_id))?.map(|u| u.username),
+            ActorKind::User => {
+                users::find(conn, maille_accounts::UserId(local_id))?.map(|u| u.username)
+            }
             ActorKind::Space => context
                 .spaces
                 .space_blocking(conn, maille_spaces::SpaceId(local_id))?
@@ -86,7 +88,11 @@ impl LocalActor {
     }
 
     /// The instance actor, which signs fetches.
-    pub fn instance(context: &Context, conn: &mut DbConnection, now: UnixTime) -> Result<LocalActor> {
+    pub fn instance(
+        context: &Context,
+        conn: &mut DbConnection,
+        now: UnixTime,
+    ) -> Result<LocalActor> {
         let record = keys::ensure(conn, ActorKind::Instance, 0, now)?;
         Ok(LocalActor {
             kind: ActorKind::Instance,

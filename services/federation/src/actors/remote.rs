@@ -77,14 +77,15 @@ const ACTOR_TYPES: [&str; 5] = ["Person", "Group", "Application", "Service", "Or
 impl RemoteActorRow {
     /// Where to deliver to it: its server's shared inbox, else its own.
     pub fn delivery_inbox(&self) -> Result<Url> {
-        Ok(Url::parse(self.shared_inbox.as_deref().unwrap_or(&self.inbox))?)
+        Ok(Url::parse(
+            self.shared_inbox.as_deref().unwrap_or(&self.inbox),
+        )?)
     }
 
     /// `@username@domain`.
     pub fn handle(&self) -> String {
         format!("@{}@{}", self.username, self.domain)
     }
-
 }
 
 impl RemoteActor {
@@ -100,7 +101,11 @@ impl RemoteActor {
     }
 
     /// The stored actor known as `@username@domain`.
-    pub fn find_by_handle(conn: &mut DbConnection, username: &str, domain: &str) -> Result<Option<RemoteActor>> {
+    pub fn find_by_handle(
+        conn: &mut DbConnection,
+        username: &str,
+        domain: &str,
+    ) -> Result<Option<RemoteActor>> {
         t::table
             .filter(t::domain.eq(domain.to_ascii_lowercase()))
             .filter(t::username.eq(username))
@@ -152,29 +157,35 @@ impl RemoteActor {
                 .and_then(|e| e.shared_inbox.as_ref())
                 .map(ToString::to_string),
             url: json.url.as_ref().and_then(first_url).map(|u| u.to_string()),
-            icon: json.icon.as_ref().and_then(first_url).map(|u| u.to_string()),
+            icon: json
+                .icon
+                .as_ref()
+                .and_then(first_url)
+                .map(|u| u.to_string()),
             public_key_pem: json.public_key.public_key_pem.clone(),
             fetched_at: now,
         };
         let inserted = match RemoteActor::find_by_ap_id(conn, &row.ap_id)? {
             Some(_) => false,
-            None => crate::store::insert_new(conn, |c| diesel::insert_into(t::table).values(&row).execute(c))?,
+            None => crate::store::insert_new(conn, |c| {
+                diesel::insert_into(t::table).values(&row).execute(c)
+            })?,
         };
         if !inserted {
             diesel::update(t::table.filter(t::ap_id.eq(&row.ap_id)))
-            .set((
-                t::kind.eq(&row.kind),
-                t::username.eq(&row.username),
-                t::display_name.eq(&row.display_name),
-                t::summary.eq(&row.summary),
-                t::inbox.eq(&row.inbox),
-                t::shared_inbox.eq(&row.shared_inbox),
-                t::url.eq(&row.url),
-                t::icon.eq(&row.icon),
-                t::public_key_pem.eq(&row.public_key_pem),
-                t::fetched_at.eq(row.fetched_at),
-            ))
-            .execute(conn)?;
+                .set((
+                    t::kind.eq(&row.kind),
+                    t::username.eq(&row.username),
+                    t::display_name.eq(&row.display_name),
+                    t::summary.eq(&row.summary),
+                    t::inbox.eq(&row.inbox),
+                    t::shared_inbox.eq(&row.shared_inbox),
+                    t::url.eq(&row.url),
+                    t::icon.eq(&row.icon),
+                    t::public_key_pem.eq(&row.public_key_pem),
+                    t::fetched_at.eq(row.fetched_at),
+                ))
+                .execute(conn)?;
         }
         RemoteActor::find_by_ap_id(conn, &row.ap_id)?.ok_or(FederationError::NotFound)
     }
@@ -206,7 +217,10 @@ pub fn check_actor_document(json: &ActorJson, expected: &Url) -> Result<()> {
             json.id, json.public_key.owner
         )));
     }
-    let key_domain = Url::parse(&json.public_key.id).ok().as_ref().and_then(authority);
+    let key_domain = Url::parse(&json.public_key.id)
+        .ok()
+        .as_ref()
+        .and_then(authority);
     if key_domain != domain {
         return Err(FederationError::BadActivity(format!(
             "the key of {} is on another instance",
@@ -262,7 +276,10 @@ impl Object for RemoteActor {
             followers: None,
             following: None,
             endpoints: Some(Endpoints {
-                shared_inbox: self.shared_inbox.as_deref().and_then(|s| Url::parse(s).ok()),
+                shared_inbox: self
+                    .shared_inbox
+                    .as_deref()
+                    .and_then(|s| Url::parse(s).ok()),
                 maille_home_sign_in: None,
             }),
             public_key: PublicKey {
@@ -302,7 +319,9 @@ impl Actor for RemoteActor {
     }
 
     fn shared_inbox(&self) -> Option<Url> {
-        self.shared_inbox.as_deref().and_then(|s| Url::parse(s).ok())
+        self.shared_inbox
+            .as_deref()
+            .and_then(|s| Url::parse(s).ok())
     }
 }
 
@@ -334,15 +353,21 @@ impl Object for SigningActor {
     }
 
     async fn into_json(self, _data: &Data<Context>) -> Result<ActorJson> {
-        Err(FederationError::Internal("a signing actor is not published".to_owned()))
+        Err(FederationError::Internal(
+            "a signing actor is not published".to_owned(),
+        ))
     }
 
     async fn verify(_json: &ActorJson, _expected: &Url, _data: &Data<Context>) -> Result<()> {
-        Err(FederationError::Internal("a signing actor is never received".to_owned()))
+        Err(FederationError::Internal(
+            "a signing actor is never received".to_owned(),
+        ))
     }
 
     async fn from_json(_json: ActorJson, _data: &Data<Context>) -> Result<Self> {
-        Err(FederationError::Internal("a signing actor is never received".to_owned()))
+        Err(FederationError::Internal(
+            "a signing actor is never received".to_owned(),
+        ))
     }
 }
 

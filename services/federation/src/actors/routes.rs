@@ -48,19 +48,26 @@ pub(crate) async fn check_fetch(request: &HttpRequest, federation: &Federation) 
     }
     if !request.headers().contains_key("signature") {
         tracing::info!(path = request.path(), "federation: unsigned fetch refused");
-        return Err(FederationError::Unsigned("signed fetch required".to_owned()));
+        return Err(FederationError::Unsigned(
+            "signed fetch required".to_owned(),
+        ));
     }
     let data = federation.data();
-    let signer: RemoteActor = activitypub_federation::actix_web::signing_actor(request, None, &data)
-        .await
-        .map_err(|e| {
-            tracing::info!(path = request.path(), error = %e, "federation: badly signed fetch refused");
-            match e {
-                FederationError::Refused(r) => FederationError::Refused(r),
-                other => FederationError::Unsigned(other.to_string()),
-            }
-        })?;
-    federation.context().policy.check(federation.settings(), &signer.domain)
+    let signer: RemoteActor = activitypub_federation::actix_web::signing_actor(
+        request, None, &data,
+    )
+    .await
+    .map_err(|e| {
+        tracing::info!(path = request.path(), error = %e, "federation: badly signed fetch refused");
+        match e {
+            FederationError::Refused(r) => FederationError::Refused(r),
+            other => FederationError::Unsigned(other.to_string()),
+        }
+    })?;
+    federation
+        .context()
+        .policy
+        .check(federation.settings(), &signer.domain)
 }
 
 async fn serve_actor(
@@ -95,7 +102,10 @@ async fn serve_actor(
 }
 
 #[get("/ap/instance")]
-async fn instance_actor(request: HttpRequest, federation: web::Data<Federation>) -> Result<HttpResponse> {
+async fn instance_actor(
+    request: HttpRequest,
+    federation: web::Data<Federation>,
+) -> Result<HttpResponse> {
     serve_actor(&request, &federation, ActorKind::Instance, String::new()).await
 }
 

@@ -70,7 +70,9 @@ pub(crate) fn succeeded(conn: &mut DbConnection, domain: &str, now: UnixTime) ->
         updated_at: now,
     };
     if find(conn, domain)?.is_none()
-        && crate::store::insert_new(conn, |c| diesel::insert_into(t::table).values(&row).execute(c))?
+        && crate::store::insert_new(conn, |c| {
+            diesel::insert_into(t::table).values(&row).execute(c)
+        })?
     {
         return Ok(());
     }
@@ -118,13 +120,20 @@ pub(crate) fn failed(
         state: if dead { "dead" } else { "backoff" }.to_owned(),
         failures,
         first_failure_at: Some(first),
-        next_attempt_at: now + if dead { 86_400 } else { backoff_seconds(settings.delivery_first_retry_seconds, failures) },
+        next_attempt_at: now
+            + if dead {
+                86_400
+            } else {
+                backoff_seconds(settings.delivery_first_retry_seconds, failures)
+            },
         last_success_at: current.as_ref().and_then(|c| c.last_success_at),
         last_error: error.chars().take(500).collect(),
         updated_at: now,
     };
     if current.is_none()
-        && crate::store::insert_new(conn, |c| diesel::insert_into(t::table).values(&row).execute(c))?
+        && crate::store::insert_new(conn, |c| {
+            diesel::insert_into(t::table).values(&row).execute(c)
+        })?
     {
         return Ok(row);
     }

@@ -116,19 +116,21 @@ pub fn enqueue(
             continue;
         }
         let row = DeliveryRow {
-                id: maille_database::random_id(),
-                domain,
-                seq: next_seq(),
-                inbox: inbox.to_string(),
-                activity_id: activity_id.clone(),
-                actor_kind: actor.0.code().to_owned(),
-                actor_local_id: actor.1,
-                body: body.clone(),
-                attempts: 0,
-                last_error: String::new(),
-                created_at: now,
-            };
-        if crate::store::insert_new(conn, |c| diesel::insert_into(t::table).values(&row).execute(c))? {
+            id: maille_database::random_id(),
+            domain,
+            seq: next_seq(),
+            inbox: inbox.to_string(),
+            activity_id: activity_id.clone(),
+            actor_kind: actor.0.code().to_owned(),
+            actor_local_id: actor.1,
+            body: body.clone(),
+            attempts: 0,
+            last_error: String::new(),
+            created_at: now,
+        };
+        if crate::store::insert_new(conn, |c| {
+            diesel::insert_into(t::table).values(&row).execute(c)
+        })? {
             queued += 1;
         }
     }
@@ -141,7 +143,11 @@ pub fn pending(conn: &mut DbConnection) -> Result<i64> {
 }
 
 /// The next rows of `domain`, in queue order.
-pub(crate) fn next_of(conn: &mut DbConnection, domain: &str, limit: i64) -> Result<Vec<DeliveryRow>> {
+pub(crate) fn next_of(
+    conn: &mut DbConnection,
+    domain: &str,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>> {
     Ok(t::table
         .filter(t::domain.eq(domain))
         .order(t::seq)
@@ -174,10 +180,12 @@ pub(crate) fn domains_waiting(conn: &mut DbConnection) -> Result<Vec<String>> {
 
 /// Drops the rows of `domain` queued before `before`; returns how many.
 pub(crate) fn drop_older(conn: &mut DbConnection, domain: &str, before: UnixTime) -> Result<usize> {
-    Ok(
-        diesel::delete(t::table.filter(t::domain.eq(domain)).filter(t::created_at.lt(before)))
-            .execute(conn)?,
+    Ok(diesel::delete(
+        t::table
+            .filter(t::domain.eq(domain))
+            .filter(t::created_at.lt(before)),
     )
+    .execute(conn)?)
 }
 
 #[cfg(test)]

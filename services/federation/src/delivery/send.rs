@@ -39,11 +39,15 @@ impl Activity for StoredActivity {
     }
 
     async fn verify(&self, _data: &Data<Context>) -> Result<()> {
-        Err(FederationError::Internal("an outgoing activity is never received".to_owned()))
+        Err(FederationError::Internal(
+            "an outgoing activity is never received".to_owned(),
+        ))
     }
 
     async fn receive(self, _data: &Data<Context>) -> Result<()> {
-        Err(FederationError::Internal("an outgoing activity is never received".to_owned()))
+        Err(FederationError::Internal(
+            "an outgoing activity is never received".to_owned(),
+        ))
     }
 }
 
@@ -59,7 +63,11 @@ pub(crate) enum Outcome {
 }
 
 /// Signs `row` as `signer` and posts it to its inbox.
-pub(crate) async fn send(row: &DeliveryRow, signer: &SigningActor, data: &Data<Context>) -> Outcome {
+pub(crate) async fn send(
+    row: &DeliveryRow,
+    signer: &SigningActor,
+    data: &Data<Context>,
+) -> Outcome {
     let body: serde_json::Value = match serde_json::from_str(&row.body) {
         Ok(body) => body,
         Err(e) => return Outcome::Refused(format!("stored activity unreadable: {e}")),

@@ -106,7 +106,10 @@ async fn work(federation: &Federation, domain: &str) -> Result<()> {
             if let Some(reason) = context.policy.refusal(context.settings(), domain) {
                 tracing::info!(domain, activity = %row.activity_id, reason = %reason,
                     "federation: queued delivery dropped");
-                federation.database().run(move |conn| super::done(conn, id)).await?;
+                federation
+                    .database()
+                    .run(move |conn| super::done(conn, id))
+                    .await?;
                 continue;
             }
             let key = (row.actor_kind.clone(), row.actor_local_id);
@@ -117,18 +120,27 @@ async fn work(federation: &Federation, domain: &str) -> Result<()> {
             let Some(signer) = signers.get(&key).cloned().flatten() else {
                 tracing::info!(domain, activity = %row.activity_id,
                     "federation: queued delivery dropped, its actor is gone");
-                federation.database().run(move |conn| super::done(conn, id)).await?;
+                federation
+                    .database()
+                    .run(move |conn| super::done(conn, id))
+                    .await?;
                 continue;
             };
             match send(&row, &signer, &data).await {
                 Outcome::Delivered => {
                     delivered_any = true;
-                    federation.database().run(move |conn| super::done(conn, id)).await?;
+                    federation
+                        .database()
+                        .run(move |conn| super::done(conn, id))
+                        .await?;
                 }
                 Outcome::Refused(reason) => {
                     tracing::info!(domain, inbox = %row.inbox, activity = %row.activity_id,
                         reason = %reason, "federation: queued delivery dropped");
-                    federation.database().run(move |conn| super::done(conn, id)).await?;
+                    federation
+                        .database()
+                        .run(move |conn| super::done(conn, id))
+                        .await?;
                 }
                 Outcome::Failed(error) => {
                     let d = domain.to_owned();

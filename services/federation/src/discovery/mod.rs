@@ -10,7 +10,9 @@ use crate::error::{FederationError, Result};
 use crate::Federation;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(webfinger).service(nodeinfo_links).service(nodeinfo);
+    cfg.service(webfinger)
+        .service(nodeinfo_links)
+        .service(nodeinfo);
 }
 
 #[derive(Debug, Deserialize)]

@@ -173,7 +173,10 @@ pub fn find_by_activity(
 /// Marks a follow accepted.
 pub fn accept(conn: &mut DbConnection, id: i64, now: UnixTime) -> Result<()> {
     diesel::update(t::table.find(id))
-        .set((t::state.eq(FollowState::Accepted.code()), t::updated_at.eq(now)))
+        .set((
+            t::state.eq(FollowState::Accepted.code()),
+            t::updated_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -204,7 +207,11 @@ pub fn list(
 }
 
 /// How many accepted follows `local` has in `direction`.
-pub fn count_accepted(conn: &mut DbConnection, direction: Direction, local: (ActorKind, i64)) -> Result<i64> {
+pub fn count_accepted(
+    conn: &mut DbConnection,
+    direction: Direction,
+    local: (ActorKind, i64),
+) -> Result<i64> {
     Ok(t::table
         .filter(t::direction.eq(direction.code()))
         .filter(t::local_kind.eq(local.0.code()))

@@ -139,9 +139,9 @@ async fn acting_as(
                         user_id,
                     )?;
                     match role {
-                        Some(maille_spaces::SpaceRole::Owner | maille_spaces::SpaceRole::Moderator) => {
-                            Ok(actor)
-                        }
+                        Some(
+                            maille_spaces::SpaceRole::Owner | maille_spaces::SpaceRole::Moderator,
+                        ) => Ok(actor),
                         Some(_) => Err(FederationError::Forbidden),
                         None => Err(FederationError::NotFound),
                     }
@@ -176,9 +176,15 @@ pub async fn follow(
         return Err(FederationError::invalid("handle", "write it as @name@host"));
     }
     if domain.eq_ignore_ascii_case(federation.context().urls.domain()) {
-        return Err(FederationError::invalid("handle", "this account is on this instance"));
+        return Err(FederationError::invalid(
+            "handle",
+            "this account is on this instance",
+        ));
     }
-    federation.context().policy.check(federation.settings(), &domain.to_ascii_lowercase())?;
+    federation
+        .context()
+        .policy
+        .check(federation.settings(), &domain.to_ascii_lowercase())?;
     // An actor known already is followed without asking its instance again: the Follow is
     // queued even while that instance is down.
     let known = {
@@ -207,7 +213,12 @@ pub async fn follow(
             let now = maille_database::now();
             let urls = &context.urls;
             let actor_id = local.id(urls);
-            let existing = super::find(conn, Direction::Out, (local.kind, local.local_id), remote.id)?;
+            let existing = super::find(
+                conn,
+                Direction::Out,
+                (local.kind, local.local_id),
+                remote.id,
+            )?;
             let activity_id = match &existing {
                 Some(row) => row.follow_activity_id.clone(),
                 None => urls.new_activity().to_string(),
@@ -254,11 +265,14 @@ pub async fn unfollow(
         .database()
         .transaction(move |conn| {
             let now = maille_database::now();
-            let existing = super::find_by_id(conn, id, Direction::Out, (local.kind, local.local_id))?
+            let existing =
+                super::find_by_id(conn, id, Direction::Out, (local.kind, local.local_id))?
+                    .ok_or(FederationError::NotFound)?;
+            let remote = RemoteActor::find(conn, existing.remote_actor_id)?
                 .ok_or(FederationError::NotFound)?;
-            let remote = RemoteActor::find(conn, existing.remote_actor_id)?.ok_or(FederationError::NotFound)?;
             let actor_id = local.id(&context.urls);
-            let embedded = activities::follow(&existing.follow_activity_id, &actor_id, &remote.ap_url);
+            let embedded =
+                activities::follow(&existing.follow_activity_id, &actor_id, &remote.ap_url);
             let activity = activities::undo(&context.urls.new_activity(), &actor_id, embedded);
             super::remove(conn, id)?;
             delivery::enqueue(
@@ -335,14 +349,17 @@ async fn decide(
         .database()
         .transaction(move |conn| {
             let now = maille_database::now();
-            let existing = super::find_by_id(conn, id, Direction::In, (local.kind, local.local_id))?
-                .ok_or(FederationError::NotFound)?;
+            let existing =
+                super::find_by_id(conn, id, Direction::In, (local.kind, local.local_id))?
+                    .ok_or(FederationError::NotFound)?;
             if decision == Decision::Approve && existing.state == FollowState::Accepted.code() {
                 return Ok(());
             }
-            let remote = RemoteActor::find(conn, existing.remote_actor_id)?.ok_or(FederationError::NotFound)?;
+            let remote = RemoteActor::find(conn, existing.remote_actor_id)?
+                .ok_or(FederationError::NotFound)?;
             let actor_id = local.id(&context.urls);
-            let embedded = activities::follow(&existing.follow_activity_id, &remote.ap_url, &actor_id);
+            let embedded =
+                activities::follow(&existing.follow_activity_id, &remote.ap_url, &actor_id);
             let new_id = context.urls.new_activity();
             let activity = if decision == Decision::Approve {
                 super::accept(conn, id, now)?;
@@ -447,10 +464,33 @@ pub async fn update_profile(
     let mut local = acting_as(&federation, &user, &query).await?;
     let manual = body.manual_approval;
     let (kind, id) = (local.kind, local.local_id);
+    local.record.manual_approval = manual;
+    // Followers learn of the change with an `Update` of the actor, as Mastodon sends one.
+    let context = federation.context().clone();
+    let actor = local.clone();
     federation
         .database()
-        .transaction(move |conn| keys::set_manual_approval(conn, kind, id, manual, maille_database::now()))
+        .transaction(move |conn| {
+            let now = maille_database::now();
+            keys::set_manual_approval(conn, kind, id, manual, now)?;
+            let inboxes = super::follower_inboxes(conn, (kind, id))?;
+            if !inboxes.is_empty() {
+                let urls = &context.urls;
+                let document = serde_json::to_value(actor.to_json(urls))
+                    .map_err(|e| FederationError::Internal(e.to_string()))?;
+                let update = serde_json::json!({
+                    "id": urls.new_activity(),
+                    "type": "Update",
+                    "actor": actor.id(urls),
+                    "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                    "cc": [actor.followers(urls)],
+                    "object": document,
+                });
+                delivery::enqueue(conn, &context, (kind, id), &update, &inboxes, now)?;
+            }
+            Ok::<_, FederationError>(())
+        })
         .await?;
-    local.record.manual_approval = manual;
+    federation.wake_delivery();
     Ok(HttpResponse::Ok().json(profile_of(&federation, local).await?))
 }

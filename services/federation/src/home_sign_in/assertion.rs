@@ -157,7 +157,8 @@ mod tests {
         assert_eq!(read.claims, claims(1000));
         read.verify_signature(&public).unwrap();
         assert!(read.verify_signature(&other_public).is_err());
-        read.check_times_and_audience("https://a.example", 1001).unwrap();
+        read.check_times_and_audience("https://a.example", 1001)
+            .unwrap();
     }
 
     #[test]
@@ -173,12 +174,18 @@ mod tests {
         assert!(tampered.verify_signature(&public).is_err());
 
         let read = read(&token).unwrap();
-        assert!(read.check_times_and_audience("https://c.example", 1001).is_err());
-        assert!(read.check_times_and_audience("https://a.example", 1000 + LIFETIME).is_err());
+        assert!(read
+            .check_times_and_audience("https://c.example", 1001)
+            .is_err());
+        assert!(read
+            .check_times_and_audience("https://a.example", 1000 + LIFETIME)
+            .is_err());
         let mut long = claims(1000);
         long.exp = 1000 + MAX_LIFETIME + 1;
         let long = super::read(&sign(&long, &private).unwrap()).unwrap();
-        assert!(long.check_times_and_audience("https://a.example", 1001).is_err());
+        assert!(long
+            .check_times_and_audience("https://a.example", 1001)
+            .is_err());
         assert!(long.verify_signature(&public).is_ok());
 
         assert!(super::read("no-dot").is_err());

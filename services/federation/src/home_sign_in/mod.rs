@@ -174,7 +174,9 @@ pub(crate) struct SignInRequest {
 /// Stores a new sign-in under way and forgets expired ones.
 pub(crate) fn store_request(conn: &mut DbConnection, request: &SignInRequest) -> Result<()> {
     diesel::delete(t::table.filter(t::expires_at.le(request.created_at))).execute(conn)?;
-    diesel::insert_into(t::table).values(request).execute(conn)?;
+    diesel::insert_into(t::table)
+        .values(request)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -206,10 +208,14 @@ pub(crate) fn take_request(
     )
     .execute(conn)?;
     if deleted != 1 {
-        return Err(FederationError::SignInRefused("nonce already used".to_owned()));
+        return Err(FederationError::SignInRefused(
+            "nonce already used".to_owned(),
+        ));
     }
     if now >= request.expires_at {
-        return Err(FederationError::SignInRefused("sign-in started too long ago".to_owned()));
+        return Err(FederationError::SignInRefused(
+            "sign-in started too long ago".to_owned(),
+        ));
     }
     Ok(request)
 }
@@ -242,10 +248,20 @@ mod tests {
             ("Alice".to_owned(), "b.example".to_owned())
         );
         assert_eq!(
-            parse_handle("alice@localhost:4001", "localhost:4000").unwrap().1,
+            parse_handle("alice@localhost:4001", "localhost:4000")
+                .unwrap()
+                .1,
             "localhost:4001"
         );
-        for bad in ["alice", "@alice", "alice@", "alice@b/x", "a b@c", "alice@a.example", "x@y@z"] {
+        for bad in [
+            "alice",
+            "@alice",
+            "alice@",
+            "alice@b/x",
+            "a b@c",
+            "alice@a.example",
+            "x@y@z",
+        ] {
             assert!(parse_handle(bad, "a.example").is_err(), "{bad}");
         }
     }
@@ -253,7 +269,13 @@ mod tests {
     #[test]
     fn return_paths_stay_on_this_instance() {
         assert_eq!(safe_return_to(Some("/p/abc?x=1")), "/p/abc?x=1");
-        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "", "p/abc"] {
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "",
+            "p/abc",
+        ] {
             assert_eq!(safe_return_to(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_return_to(None), "/");

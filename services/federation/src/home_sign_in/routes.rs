@@ -176,7 +176,9 @@ async fn verify_and_open(
         .cookie(browser_cookie_name(federation.settings()))
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| FederationError::SignInRefused("no sign-in under way in this browser".to_owned()))?;
+        .ok_or_else(|| {
+            FederationError::SignInRefused("no sign-in under way in this browser".to_owned())
+        })?;
     let now = maille_database::now();
     let nonce = unverified.claims.nonce.clone();
     let request = federation
@@ -272,10 +274,7 @@ fn check_authorization(federation: &Federation, request: &Authorization) -> Resu
     let origin = audience.origin().ascii_serialization();
     let scheme_ok = audience.scheme() == "https" || (insecure && audience.scheme() == "http");
     let domain_host = matches!(audience.host(), Some(Host::Domain(_)));
-    if !scheme_ok
-        || !domain_host
-        || origin != request.audience.trim().trim_end_matches('/')
-    {
+    if !scheme_ok || !domain_host || origin != request.audience.trim().trim_end_matches('/') {
         return Err(FederationError::invalid(
             "audience",
             "give the other instance's origin, https://host",
@@ -284,9 +283,14 @@ fn check_authorization(federation: &Federation, request: &Authorization) -> Resu
     let audience_domain = authority(&audience)
         .ok_or_else(|| FederationError::invalid("audience", "not an address"))?;
     if audience_domain == context.urls.domain() {
-        return Err(FederationError::invalid("audience", "this is this instance"));
+        return Err(FederationError::invalid(
+            "audience",
+            "this is this instance",
+        ));
     }
-    context.policy.check(federation.settings(), &audience_domain)?;
+    context
+        .policy
+        .check(federation.settings(), &audience_domain)?;
     let callback = Url::parse(request.callback.trim())
         .map_err(|_| FederationError::invalid("callback", "not an address"))?;
     if callback.origin().ascii_serialization() != origin
@@ -325,8 +329,14 @@ async fn local_account(federation: &Federation, user: &CurrentUser) -> Result<Lo
             if row.is_remote() {
                 return Err(FederationError::Forbidden);
             }
-            LocalActor::find(&context, conn, ActorKind::User, &row.username, maille_database::now())?
-                .ok_or(FederationError::Forbidden)
+            LocalActor::find(
+                &context,
+                conn,
+                ActorKind::User,
+                &row.username,
+                maille_database::now(),
+            )?
+            .ok_or(FederationError::Forbidden)
         })
         .await
 }

@@ -44,7 +44,10 @@ pub struct Incoming {
 fn object_id(value: &Value) -> Option<Url> {
     match value {
         Value::String(s) => Url::parse(s).ok(),
-        Value::Object(map) => map.get("id").and_then(Value::as_str).and_then(|s| Url::parse(s).ok()),
+        Value::Object(map) => map
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| Url::parse(s).ok()),
         _ => None,
     }
 }
@@ -68,18 +71,23 @@ impl Incoming {
     pub fn check(&self, urls: &crate::urls::Urls) -> Result<()> {
         let domain = self.actor_domain()?;
         if authority(&self.id).as_deref() != Some(domain.as_str()) {
-            return Err(bad(format!("activity {} is not on the actor's instance {domain}", self.id)));
+            return Err(bad(format!(
+                "activity {} is not on the actor's instance {domain}",
+                self.id
+            )));
         }
         match self.kind.as_str() {
             "Follow" => {
-                let target = object_id(&self.object).ok_or_else(|| bad("Follow without an object"))?;
+                let target =
+                    object_id(&self.object).ok_or_else(|| bad("Follow without an object"))?;
                 match urls.parse_actor(&target) {
                     Some((ActorKind::User | ActorKind::Space, _)) => Ok(()),
                     _ => Err(FederationError::NotFound),
                 }
             }
             "Accept" | "Reject" => {
-                let follow = object_id(&self.object).ok_or_else(|| bad("answer without an object"))?;
+                let follow =
+                    object_id(&self.object).ok_or_else(|| bad("answer without an object"))?;
                 if let Some(follower) = embedded_url(&self.object, "actor") {
                     if !urls.is_local(&follower) {
                         return Err(bad("an answer to someone else's Follow"));
@@ -93,7 +101,8 @@ impl Incoming {
                 Ok(())
             }
             "Undo" => {
-                let undone = object_id(&self.object).ok_or_else(|| bad("Undo without an object"))?;
+                let undone =
+                    object_id(&self.object).ok_or_else(|| bad("Undo without an object"))?;
                 if authority(&undone).as_deref() != Some(domain.as_str()) {
                     return Err(bad("an Undo of another instance's activity"));
                 }
@@ -151,11 +160,7 @@ impl Activity for Incoming {
 
 /// Whether an activity with this id was received already.
 pub fn was_received(conn: &mut DbConnection, id: &str) -> Result<bool> {
-    Ok(received::table
-        .find(id)
-        .count()
-        .get_result::<i64>(conn)?
-        > 0)
+    Ok(received::table.find(id).count().get_result::<i64>(conn)? > 0)
 }
 
 /// Forgets the ids of activities received before `before`.
@@ -165,7 +170,12 @@ pub fn forget_received(conn: &mut DbConnection, before: UnixTime) -> Result<usiz
 
 /// Applies an activity (checked, signed) in the caller's transaction; `Ok(true)` when an
 /// answer was queued.
-fn apply(conn: &mut DbConnection, context: &Context, activity: &Incoming, now: UnixTime) -> Result<bool> {
+fn apply(
+    conn: &mut DbConnection,
+    context: &Context,
+    activity: &Incoming,
+    now: UnixTime,
+) -> Result<bool> {
     let inserted = crate::store::insert_new(conn, |c| {
         diesel::insert_into(received::table)
             .values((
@@ -179,16 +189,21 @@ fn apply(conn: &mut DbConnection, context: &Context, activity: &Incoming, now: U
     }
     let domain = activity.actor_domain()?;
     if instances::revive(conn, &domain, now)? {
-        tracing::info!(domain, "federation: an instance that failed deliveries is back");
+        tracing::info!(
+            domain,
+            "federation: an instance that failed deliveries is back"
+        );
     }
     let remote = RemoteActor::find_by_ap_id(conn, activity.actor.as_str())?
         .ok_or(FederationError::NotFound)?;
     let urls = &context.urls;
     match activity.kind.as_str() {
         "Follow" => {
-            let target = object_id(&activity.object).ok_or_else(|| bad("Follow without an object"))?;
+            let target =
+                object_id(&activity.object).ok_or_else(|| bad("Follow without an object"))?;
             let (kind, name) = urls.parse_actor(&target).ok_or(FederationError::NotFound)?;
-            let local = LocalActor::find(context, conn, kind, &name, now)?.ok_or(FederationError::NotFound)?;
+            let local = LocalActor::find(context, conn, kind, &name, now)?
+                .ok_or(FederationError::NotFound)?;
             let state = if local.record.manual_approval {
                 FollowState::Pending
             } else {
@@ -222,8 +237,10 @@ fn apply(conn: &mut DbConnection, context: &Context, activity: &Incoming, now: U
             Ok(false)
         }
         "Accept" | "Reject" => {
-            let follow_id = object_id(&activity.object).ok_or_else(|| bad("answer without an object"))?;
-            let mut follow = follows::find_by_activity(conn, Direction::Out, remote.id, follow_id.as_str())?;
+            let follow_id =
+                object_id(&activity.object).ok_or_else(|| bad("answer without an object"))?;
+            let mut follow =
+                follows::find_by_activity(conn, Direction::Out, remote.id, follow_id.as_str())?;
             if follow.is_none() {
                 // Some servers answer with a Follow of their own making: match by actors.
                 if let Some((kind, name)) = embedded_url(&activity.object, "actor")
@@ -231,7 +248,12 @@ fn apply(conn: &mut DbConnection, context: &Context, activity: &Incoming, now: U
                     .and_then(|a| urls.parse_actor(a))
                 {
                     if let Some(local) = LocalActor::find(context, conn, kind, &name, now)? {
-                        follow = follows::find(conn, Direction::Out, (local.kind, local.local_id), remote.id)?;
+                        follow = follows::find(
+                            conn,
+                            Direction::Out,
+                            (local.kind, local.local_id),
+                            remote.id,
+                        )?;
                     }
                 }
             }
@@ -252,15 +274,22 @@ fn apply(conn: &mut DbConnection, context: &Context, activity: &Incoming, now: U
             if !matches!(undone_type, Some("Follow") | None) {
                 return Ok(false);
             }
-            let undone = object_id(&activity.object).ok_or_else(|| bad("Undo without an object"))?;
-            let mut follow = follows::find_by_activity(conn, Direction::In, remote.id, undone.as_str())?;
+            let undone =
+                object_id(&activity.object).ok_or_else(|| bad("Undo without an object"))?;
+            let mut follow =
+                follows::find_by_activity(conn, Direction::In, remote.id, undone.as_str())?;
             if follow.is_none() {
                 if let Some((kind, name)) = embedded_url(&activity.object, "object")
                     .as_ref()
                     .and_then(|a| urls.parse_actor(a))
                 {
                     if let Some(local) = LocalActor::find(context, conn, kind, &name, now)? {
-                        follow = follows::find(conn, Direction::In, (local.kind, local.local_id), remote.id)?;
+                        follow = follows::find(
+                            conn,
+                            Direction::In,
+                            (local.kind, local.local_id),
+                            remote.id,
+                        )?;
                     }
                 }
             }

@@ -169,15 +169,25 @@ async fn receive(
     let actor = peek
         .actor
         .as_ref()
-        .and_then(|a| a.as_str().map(str::to_owned).or_else(|| a.get("id")?.as_str().map(str::to_owned)))
+        .and_then(|a| {
+            a.as_str()
+                .map(str::to_owned)
+                .or_else(|| a.get("id")?.as_str().map(str::to_owned))
+        })
         .and_then(|a| Url::parse(&a).ok());
     let (Some(id), Some(actor)) = (peek.id, actor) else {
-        return Err(refuse(FederationError::BadActivity("no id or actor".to_owned()), None, None));
+        return Err(refuse(
+            FederationError::BadActivity("no id or actor".to_owned()),
+            None,
+            None,
+        ));
     };
     let domain = authority(&actor).unwrap_or_default();
     let fail = |error| refuse(error, Some(&domain), Some(&id));
     if !request.headers().contains_key("signature") {
-        return Err(fail(FederationError::Unsigned("no Signature header".to_owned())));
+        return Err(fail(FederationError::Unsigned(
+            "no Signature header".to_owned(),
+        )));
     }
     context
         .policy
@@ -186,11 +196,11 @@ async fn receive(
     context.limiter.check(&domain).map_err(fail)?;
     // A repeat is recognised when its id is recorded, in the transaction that applies it.
     let data = federation.data();
-    activitypub_federation::actix_web::inbox::receive_activity::<Incoming, RemoteActor, crate::Context>(
-        request.clone(),
-        body,
-        &data,
-    )
+    activitypub_federation::actix_web::inbox::receive_activity::<
+        Incoming,
+        RemoteActor,
+        crate::Context,
+    >(request.clone(), body, &data)
     .await
     .map(|_| ())
     .map_err(fail)

@@ -118,12 +118,15 @@ impl Policy {
 
     /// Reloads the stored policies.
     pub async fn reload(&self, db: &Database) -> Result<()> {
-        let rows = db.run(|conn| list(conn)).await?;
+        let rows = db.run(list).await?;
         let map = rows
             .into_iter()
             .filter_map(|r| DomainPolicy::parse(&r.policy).map(|p| (r.domain, p)))
             .collect();
-        *self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner) = map;
+        *self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = map;
         Ok(())
     }
 
@@ -133,7 +136,10 @@ impl Policy {
         if mode == FederationMode::Off {
             return Some("federation is off".to_owned());
         }
-        let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entries = self
+            .entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries
             .iter()
             .any(|(entry, p)| *p == DomainPolicy::Block && covers(entry, domain))
@@ -207,10 +213,16 @@ pub fn set(
     };
     let exists = t::table.find(&row.domain).count().get_result::<i64>(conn)? > 0;
     if exists
-        || !crate::store::insert_new(conn, |c| diesel::insert_into(t::table).values(&row).execute(c))?
+        || !crate::store::insert_new(conn, |c| {
+            diesel::insert_into(t::table).values(&row).execute(c)
+        })?
     {
         diesel::update(t::table.find(&row.domain))
-            .set((t::policy.eq(&row.policy), t::reason.eq(&row.reason), t::created_at.eq(now)))
+            .set((
+                t::policy.eq(&row.policy),
+                t::reason.eq(&row.reason),
+                t::created_at.eq(now),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -229,7 +241,11 @@ pub fn remove(conn: &mut DbConnection, domain: &str, policy: Option<DomainPolicy
 
 /// Adds the configuration's blocked and allowed domains that are not stored yet; returns how
 /// many were added.
-pub fn seed(conn: &mut DbConnection, settings: &FederationSettings, now: UnixTime) -> Result<usize> {
+pub fn seed(
+    conn: &mut DbConnection,
+    settings: &FederationSettings,
+    now: UnixTime,
+) -> Result<usize> {
     let mut added = 0;
     for (list, policy) in [
         (&settings.blocked_domains, DomainPolicy::Block),
@@ -242,7 +258,9 @@ pub fn seed(conn: &mut DbConnection, settings: &FederationSettings, now: UnixTim
                 reason: "from the configuration".to_owned(),
                 created_at: now,
             };
-            if crate::store::insert_new(conn, |c| diesel::insert_into(t::table).values(&row).execute(c))? {
+            if crate::store::insert_new(conn, |c| {
+                diesel::insert_into(t::table).values(&row).execute(c)
+            })? {
                 added += 1;
             }
         }
@@ -294,10 +312,13 @@ pub struct InboxLimiter {
 impl InboxLimiter {
     /// With the configured rate and burst.
     pub fn new(settings: &FederationSettings) -> InboxLimiter {
-        let rate = NonZeroU32::new(settings.inbox_per_second_per_instance).unwrap_or(NonZeroU32::MIN);
+        let rate =
+            NonZeroU32::new(settings.inbox_per_second_per_instance).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.inbox_burst_per_instance).unwrap_or(NonZeroU32::MIN);
         InboxLimiter {
-            limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))),
+            limiter: Arc::new(RateLimiter::keyed(
+                Quota::per_second(rate).allow_burst(burst),
+            )),
         }
     }
 
@@ -333,20 +354,51 @@ mod tests {
 
     #[test]
     fn domains_are_normalised() {
-        assert_eq!(normalize_domain(" https://Bad.Example./ ").unwrap(), "bad.example");
+        assert_eq!(
+            normalize_domain(" https://Bad.Example./ ").unwrap(),
+            "bad.example"
+        );
         assert!(normalize_domain("bad example").is_err());
         assert!(normalize_domain("").is_err());
         assert!(normalize_domain("a..b").is_err());
     }
 
+    /// The client refuses to connect to a name that resolves to a loopback address (as a
+    /// rebinding attacker's name would), unless the test-only setting is on.
+    #[tokio::test]
+    async fn the_client_never_reaches_loopback_by_name() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for mut stream in listener.incoming().flatten() {
+                let mut buffer = [0u8; 1024];
+                let _ = stream.read(&mut buffer);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+            }
+        });
+        let settings = Settings::default();
+        let url = format!("http://localhost:{port}/");
+        let safe = http_client(false, Duration::from_secs(5), &settings).unwrap();
+        let error = safe.get(&url).send().await.unwrap_err();
+        assert!(
+            format!("{error:?}").contains("ResolveInternalIpError"),
+            "{error:?}"
+        );
+        let insecure = http_client(true, Duration::from_secs(5), &settings).unwrap();
+        assert_eq!(
+            insecure.get(&url).send().await.unwrap().status().as_u16(),
+            200
+        );
+    }
+
     #[test]
     fn modes_decide() {
         let policy = Policy::default();
-        policy
-            .entries
-            .write()
-            .unwrap()
-            .extend([("bad.example".to_owned(), DomainPolicy::Block), ("friend.example".to_owned(), DomainPolicy::Allow)]);
+        policy.entries.write().unwrap().extend([
+            ("bad.example".to_owned(), DomainPolicy::Block),
+            ("friend.example".to_owned(), DomainPolicy::Allow),
+        ]);
         let mut settings = Settings::default();
         assert!(policy.refusal(&settings, "any.example").is_none());
         assert!(policy.refusal(&settings, "x.bad.example").is_some());

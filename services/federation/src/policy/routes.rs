@@ -43,7 +43,10 @@ pub struct SetDomain {
     responses((status = 200, body = DomainsView), (status = 401, body = maille_http::ErrorBody),
               (status = 403, body = maille_http::ErrorBody)))]
 #[get("/api/admin/federation/domains")]
-pub async fn list_domains(federation: web::Data<Federation>, _admin: AdminUser) -> Result<HttpResponse> {
+pub async fn list_domains(
+    federation: web::Data<Federation>,
+    _admin: AdminUser,
+) -> Result<HttpResponse> {
     let domains = federation.database().run(super::list).await?;
     let settings = &federation.settings().federation;
     Ok(HttpResponse::Ok().json(DomainsView {
@@ -72,7 +75,11 @@ pub async fn set_domain(
         .database()
         .transaction(move |conn| super::set(conn, &d, policy, &reason, maille_database::now()))
         .await?;
-    federation.context().policy.reload(federation.database()).await?;
+    federation
+        .context()
+        .policy
+        .reload(federation.database())
+        .await?;
     tracing::info!(domain, policy = policy.code(), admin = %admin.0.username, "federation: domain policy set");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -96,7 +103,11 @@ pub async fn remove_domain(
     if !removed {
         return Err(crate::FederationError::NotFound);
     }
-    federation.context().policy.reload(federation.database()).await?;
+    federation
+        .context()
+        .policy
+        .reload(federation.database())
+        .await?;
     tracing::info!(domain, admin = %admin.0.username, "federation: domain policy removed");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -104,7 +115,10 @@ pub async fn remove_domain(
 #[utoipa::path(get, path = "/api/admin/federation/instances", tag = "federation",
     responses((status = 200, body = [InstanceView]), (status = 403, body = maille_http::ErrorBody)))]
 #[get("/api/admin/federation/instances")]
-pub async fn list_instances(federation: web::Data<Federation>, _admin: AdminUser) -> Result<HttpResponse> {
+pub async fn list_instances(
+    federation: web::Data<Federation>,
+    _admin: AdminUser,
+) -> Result<HttpResponse> {
     let list = federation.database().run(instances::list).await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -166,12 +166,20 @@ pub async fn run(args: FederationArgs) -> anyhow::Result<()> {
     let delivery_time = started.elapsed();
     let delivered = accepts.load(Ordering::Relaxed);
     println!("federation inbox and delivery, against {}", args.url);
-    println!("  signing {} activities (client side, not counted): {:.2} s", args.activities, signing.as_secs_f64());
+    println!(
+        "  signing {} activities (client side, not counted): {:.2} s",
+        args.activities,
+        signing.as_secs_f64()
+    );
     println!("  inbox: {ok}/{} accepted in {:.2} s = {:.0} signed activities verified and processed per second",
         args.activities, inbox_time.as_secs_f64(), ok as f64 / inbox_time.as_secs_f64().max(1e-9));
     let refused = statuses.len() - ok;
     if refused > 0 {
-        let mut codes: Vec<u16> = statuses.iter().copied().filter(|s| !(200..300).contains(s)).collect();
+        let mut codes: Vec<u16> = statuses
+            .iter()
+            .copied()
+            .filter(|s| !(200..300).contains(s))
+            .collect();
         codes.sort_unstable();
         codes.dedup();
         println!("  refused: {refused} (statuses {codes:?})");

@@ -1,6 +1,7 @@
 //! `maille loadtest`: load generators that measure a running server from outside, as its
 //! users would load it. Each prints a table of figures; none asserts anything.
 
+mod fanout;
 mod federation;
 mod idle;
 mod open;
@@ -10,6 +11,7 @@ mod rooms;
 
 use clap::Subcommand;
 
+pub use fanout::FanoutArgs;
 pub use federation::FederationArgs;
 pub use idle::IdlePadsArgs;
 pub use open::OpenPadArgs;
@@ -30,6 +32,9 @@ pub enum Loadtest {
     /// Signed activities sent to an inbox by a stub remote instance, and the answers
     /// delivered back to it (Maille with `federation.allow_insecure_http`).
     Federation(FederationArgs),
+    /// One activity delivered to many followers spread over a fleet of stub instances that
+    /// verify every signature (Maille with `federation.allow_insecure_http`).
+    FederationFanout(FanoutArgs),
 }
 
 /// Runs a load generator.
@@ -40,5 +45,6 @@ pub async fn run(command: Loadtest) -> anyhow::Result<()> {
         Loadtest::OpenPad(args) => open::run(args).await,
         Loadtest::Rooms(args) => rooms::run(args).await,
         Loadtest::Federation(args) => federation::run(args).await,
+        Loadtest::FederationFanout(args) => fanout::run(args).await,
     }
 }

@@ -113,10 +113,8 @@ async fn type_into(url: &str, updates: Vec<Vec<u8>>) -> anyhow::Result<()> {
             };
             let mut pos = 0;
             match read_var(&bytes, &mut pos) {
-                Some(100) => {
-                    if read_var(&bytes, &mut pos).is_some_and(|n| n >= expected) {
-                        return Ok(stream);
-                    }
+                Some(100) if read_var(&bytes, &mut pos).is_some_and(|n| n >= expected) => {
+                    return Ok(stream);
                 }
                 Some(2) => bail!("permission denied by the server"),
                 _ => {}

@@ -1,6 +1,7 @@
 //! Announcements between two real Maille instances on `localhost`: B's user makes a pad
 //! public and A's follower sees it in the feed; a rename updates it, a deletion removes it;
-//! a space on B re-shares its members' public pads with `Announce` to its own followers.
+//! a space on B re-shares its members' public pads with `Announce` to its own followers; a
+//! public room is announced and withdrawn the same way.
 
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -231,6 +232,37 @@ async fn public_pads_reach_the_feed_of_followers_on_another_instance() {
     )
     .await;
     assert_eq!(feed.len(), 2, "{feed:?}");
+
+    // A public room of bob's is announced too; deleted, it is gone.
+    let response = bob
+        .post(
+            "/api/rooms",
+            json!({"name": "Weekly meeting", "public": true}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let room: Value = response.json().await.unwrap();
+    assert_eq!(room["public"], true);
+    let room_id = room["id"].as_str().unwrap().to_owned();
+    let feed = until(
+        &alice,
+        "/api/federation/feed",
+        "the public room arrives",
+        |items| titled(items, "Weekly meeting").is_some(),
+    )
+    .await;
+    let item = titled(&feed, "Weekly meeting").unwrap();
+    assert_eq!(item["kind"], "room");
+    assert_eq!(item["url"], format!("{}/rooms/{room_id}", b.base()));
+    let response = bob.delete(&format!("/api/rooms/{room_id}"), None).await;
+    assert_eq!(response.status(), 204);
+    until(
+        &alice,
+        "/api/federation/feed",
+        "the room's Delete arrives",
+        |items| titled(items, "Weekly meeting").is_none(),
+    )
+    .await;
 
     // Moved to the trash: gone from the feed.
     let response = bob.delete(&format!("/api/pads/{id}"), None).await;

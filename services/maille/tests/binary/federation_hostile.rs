@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
 use activitypub_federation::config::FederationConfig;
+use actix_web::{web, App, HttpResponse, HttpServer};
 use maille_federation::SigningActor;
 use maille_testing::TestClient;
 use serde_json::{json, Value};
@@ -44,19 +44,29 @@ async fn stub(published_key: String) -> Stub {
         let actor = actor.clone();
         let inbox = inbox.clone();
         App::new()
-            .route("/actor", web::get().to(move || {
-                let actor = actor.clone();
-                async move { HttpResponse::Ok().content_type("application/activity+json").json(actor) }
-            }))
-            .route("/inbox", web::post().to(move |body: web::Bytes| {
-                let inbox = inbox.clone();
-                async move {
-                    if let Ok(v) = serde_json::from_slice::<Value>(&body) {
-                        inbox.lock().unwrap().push(v);
+            .route(
+                "/actor",
+                web::get().to(move || {
+                    let actor = actor.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/activity+json")
+                            .json(actor)
                     }
-                    HttpResponse::Accepted().finish()
-                }
-            }))
+                }),
+            )
+            .route(
+                "/inbox",
+                web::post().to(move |body: web::Bytes| {
+                    let inbox = inbox.clone();
+                    async move {
+                        if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                            inbox.lock().unwrap().push(v);
+                        }
+                        HttpResponse::Accepted().finish()
+                    }
+                }),
+            )
     })
     .workers(1)
     .disable_signals()
@@ -65,7 +75,11 @@ async fn stub(published_key: String) -> Stub {
     .run();
     let handle = server.handle();
     tokio::spawn(server);
-    Stub { base, received, handle }
+    Stub {
+        base,
+        received,
+        handle,
+    }
 }
 
 /// Signs requests as the stub's actor with `private_key`.
@@ -105,14 +119,22 @@ impl Signer {
             .client
             .post(url)
             .header("Content-Type", content_type)
-            .header("Host", format!("{}:{}", host.host_str().unwrap(), host.port().unwrap()))
+            .header(
+                "Host",
+                format!("{}:{}", host.host_str().unwrap(), host.port().unwrap()),
+            )
             .header("Date", httpdate::fmt_http_date(SystemTime::now()));
         let request = self
             .data
             .sign_request(builder, body.to_owned().into())
             .await
             .unwrap();
-        self.client.execute(request).await.unwrap().status().as_u16()
+        self.client
+            .execute(request)
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     async fn get(&self, url: &str) -> u16 {
@@ -121,10 +143,22 @@ impl Signer {
             .client
             .get(url)
             .header("Accept", "application/activity+json")
-            .header("Host", format!("{}:{}", host.host_str().unwrap(), host.port().unwrap()))
+            .header(
+                "Host",
+                format!("{}:{}", host.host_str().unwrap(), host.port().unwrap()),
+            )
             .header("Date", httpdate::fmt_http_date(SystemTime::now()));
-        let request = self.data.sign_request(builder, Default::default()).await.unwrap();
-        self.client.execute(request).await.unwrap().status().as_u16()
+        let request = self
+            .data
+            .sign_request(builder, Default::default())
+            .await
+            .unwrap();
+        self.client
+            .execute(request)
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 }
 
@@ -144,17 +178,27 @@ async fn hostile_documents_are_refused_and_good_ones_taken_once() {
     let instance = Instance::new();
     let base = format!("http://localhost:{}", instance.port);
     let output = instance.run(&[
-        "admin", "user", "create", "--username", "bob", "--email", "bob@example.org",
-        "--password", "correct horse battery",
+        "admin",
+        "user",
+        "create",
+        "--username",
+        "bob",
+        "--email",
+        "bob@example.org",
+        "--password",
+        "correct horse battery",
     ]);
     assert!(output.status.success());
     let mut server = instance
-        .serve_with(&["serve"], &[
-            ("MAILLE_PUBLIC_URL", base.as_str()),
-            ("MAILLE_FEDERATION__ALLOW_INSECURE_HTTP", "true"),
-            ("MAILLE_FEDERATION__SIGNED_FETCH_REQUIRED", "true"),
-            ("MAILLE_FEDERATION__MAX_ACTIVITY_BYTES", "4096"),
-        ])
+        .serve_with(
+            &["serve"],
+            &[
+                ("MAILLE_PUBLIC_URL", base.as_str()),
+                ("MAILLE_FEDERATION__ALLOW_INSECURE_HTTP", "true"),
+                ("MAILLE_FEDERATION__SIGNED_FETCH_REQUIRED", "true"),
+                ("MAILLE_FEDERATION__MAX_ACTIVITY_BYTES", "4096"),
+            ],
+        )
         .await;
     let keys = activitypub_federation::http_signatures::generate_actor_keypair().unwrap();
     let other = activitypub_federation::http_signatures::generate_actor_keypair().unwrap();
@@ -170,13 +214,29 @@ async fn hostile_documents_are_refused_and_good_ones_taken_once() {
     let http = reqwest::Client::new();
     assert_eq!(http.get(&bob).send().await.unwrap().status(), 401);
     assert_eq!(good.get(&bob).await, 200);
-    assert_eq!(http.get(format!("{base}/ap/instance")).send().await.unwrap().status(), 200);
-    let finger = format!("{base}/.well-known/webfinger?resource=acct:bob@localhost:{}", instance.port);
+    assert_eq!(
+        http.get(format!("{base}/ap/instance"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let finger = format!(
+        "{base}/.well-known/webfinger?resource=acct:bob@localhost:{}",
+        instance.port
+    );
     assert_eq!(http.get(finger).send().await.unwrap().status(), 200);
 
     // Unsigned: 401.
     let body = follow(&stub, &format!("{}/follows/1", stub.base), &bob);
-    let unsigned = http.post(&inbox).header("Content-Type", AP).body(body.clone()).send().await.unwrap();
+    let unsigned = http
+        .post(&inbox)
+        .header("Content-Type", AP)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unsigned.status(), 401);
     // Signed with a key that is not the actor's: 401.
     assert_eq!(forger.post(&inbox, &body, AP).await, 401);
@@ -184,7 +244,8 @@ async fn hostile_documents_are_refused_and_good_ones_taken_once() {
     assert_eq!(good.post(&inbox, &body, "application/json").await, 415);
     // Over the size limit: 413.
     let big = json!({"id": format!("{}/follows/big", stub.base), "type": "Follow",
-        "actor": format!("{}/actor", stub.base), "object": bob, "padding": "x".repeat(5000)}).to_string();
+        "actor": format!("{}/actor", stub.base), "object": bob, "padding": "x".repeat(5000)})
+    .to_string();
     assert_eq!(good.post(&inbox, &big, AP).await, 413);
     // An activity whose id is on another instance: 400.
     let elsewhere = follow(&stub, &format!("{base}/ap/activities/forged"), &bob);
@@ -192,20 +253,40 @@ async fn hostile_documents_are_refused_and_good_ones_taken_once() {
     let third = follow(&stub, "http://localhost:1/follows/3", &bob);
     assert_eq!(good.post(&inbox, &third, AP).await, 400);
     // A Follow whose object is someone who does not exist: 404.
-    let nobody = follow(&stub, &format!("{}/follows/2", stub.base), &format!("{base}/ap/users/nobody"));
+    let nobody = follow(
+        &stub,
+        &format!("{}/follows/2", stub.base),
+        &format!("{base}/ap/users/nobody"),
+    );
     assert_eq!(good.post(&inbox, &nobody, AP).await, 404);
     // Nothing of the above left a trace.
     let bob_client = TestClient::new(&base);
-    assert_eq!(bob_client.login("bob", "correct horse battery").await.0, 200);
-    let followers: Vec<Value> = bob_client.get("/api/federation/followers").await.json().await.unwrap();
+    assert_eq!(
+        bob_client.login("bob", "correct horse battery").await.0,
+        200
+    );
+    let followers: Vec<Value> = bob_client
+        .get("/api/federation/followers")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(followers.is_empty(), "{followers:?}");
 
     // A good Follow is taken; sent again (same id, new signature) it changes nothing.
     assert_eq!(good.post(&inbox, &body, AP).await, 202);
     assert_eq!(good.post(&inbox, &body, AP).await, 202);
-    let followers: Vec<Value> = bob_client.get("/api/federation/followers").await.json().await.unwrap();
+    let followers: Vec<Value> = bob_client
+        .get("/api/federation/followers")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(followers.len(), 1, "{followers:?}");
-    assert_eq!(followers[0]["handle"], format!("@mallory@{}", stub.base.trim_start_matches("http://")));
+    assert_eq!(
+        followers[0]["handle"],
+        format!("@mallory@{}", stub.base.trim_start_matches("http://"))
+    );
     // bob accepts automatically: the Accept reaches the stub's inbox, once.
     let started = Instant::now();
     while stub.received.lock().unwrap().is_empty() {

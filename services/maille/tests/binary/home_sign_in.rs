@@ -31,14 +31,25 @@ impl Host {
         for (name, admin) in users {
             let email = format!("{name}@example.org");
             let mut args = vec![
-                "admin", "user", "create", "--username", name, "--email", &email, "--password",
+                "admin",
+                "user",
+                "create",
+                "--username",
+                name,
+                "--email",
+                &email,
+                "--password",
                 PASSWORD,
             ];
             if *admin {
                 args.push("--admin");
             }
             let output = instance.run(&args);
-            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
         let base = format!("http://localhost:{}", instance.port);
         let server = instance
@@ -89,7 +100,8 @@ impl Host {
             .unwrap();
         assert_eq!(response.status(), 200);
         let settings = maille_config::DatabaseSettings::default();
-        let db = maille_database::Database::connect(self.instance.database.url(), &settings).unwrap();
+        let db =
+            maille_database::Database::connect(self.instance.database.url(), &settings).unwrap();
         let username = username.to_owned();
         db.run(move |conn| {
             let id: i64 = u::table
@@ -190,7 +202,11 @@ fn node(args: &[&str]) -> Value {
         .current_dir(&js)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
 }
@@ -219,7 +235,10 @@ async fn someone_of_another_instance_signs_in_and_works_in_a_space_there() {
     // Carol's space on A, with a private pad and a room, adds bob@B before he ever came.
     let carol = a.login("carol").await;
     let response = carol
-        .post("/api/spaces", json!({"handle": "club", "display_name": "Club"}))
+        .post(
+            "/api/spaces",
+            json!({"handle": "club", "display_name": "Club"}),
+        )
         .await;
     assert_eq!(response.status(), 201);
     let pad: Value = carol
@@ -255,10 +274,20 @@ async fn someone_of_another_instance_signs_in_and_works_in_a_space_there() {
         .starts_with(&format!("{}/home-sign-in/authorize?", b.base())));
     let asked = query(&authorize);
     assert_eq!(asked["audience"], a.base());
-    assert_eq!(asked["callback"], format!("{}/home-sign-in/finish", a.base()));
+    assert_eq!(
+        asked["callback"],
+        format!("{}/home-sign-in/finish", a.base())
+    );
     let browser_b = b.browser();
-    let preview = format!("/api/federation/home-sign-in/authorize?{}", authorize.query().unwrap());
-    assert_eq!(browser_b.get(&preview).await.status(), 401, "log in on B first");
+    let preview = format!(
+        "/api/federation/home-sign-in/authorize?{}",
+        authorize.query().unwrap()
+    );
+    assert_eq!(
+        browser_b.get(&preview).await.status(),
+        401,
+        "log in on B first"
+    );
     let browser_b = b.login("bob").await;
     let shown: Value = browser_b.get(&preview).await.json().await.unwrap();
     assert_eq!(shown["audience_domain"], a.domain());
@@ -280,12 +309,21 @@ async fn someone_of_another_instance_signs_in_and_works_in_a_space_there() {
     let response = browser_a.get(&format!("/api/pads/{pad_id}")).await;
     assert_eq!(response.status(), 200);
     let ws = a.base().replacen("http", "ws", 1);
-    let wrote = node(&["write", &format!("{ws}/ws/pads"), &pad_id, &session, "hello from B"]);
+    let wrote = node(&[
+        "write",
+        &format!("{ws}/ws/pads"),
+        &pad_id,
+        &session,
+        "hello from B",
+    ]);
     assert_eq!(wrote["text"], "hello from B");
     // Carol reads it through a session of her own.
     let carol_token = a
         .browser()
-        .post("/api/session", json!({"login": "carol", "password": PASSWORD}))
+        .post(
+            "/api/session",
+            json!({"login": "carol", "password": PASSWORD}),
+        )
         .await
         .cookies()
         .find(|c| c.name() == "maille_session")
@@ -299,7 +337,12 @@ async fn someone_of_another_instance_signs_in_and_works_in_a_space_there() {
     assert_eq!(joined["type"], "joined", "{joined}");
 
     // The space lists him; he lists the space.
-    let members: Vec<Value> = carol.get("/api/spaces/club/members").await.json().await.unwrap();
+    let members: Vec<Value> = carol
+        .get("/api/spaces/club/members")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(members.iter().any(|m| m["username"] == bob));
     let response = browser_a.get("/api/spaces/club").await;
     assert_eq!(response.status(), 200);
@@ -354,7 +397,8 @@ async fn forged_misdirected_replayed_expired_and_blocked_sign_ins_are_refused() 
     };
     let bob_id = format!("{}/ap/users/bob", b.base());
     let (_, stranger) = maille_federation::keys::generate().unwrap();
-    let forged = assertion::sign(&claims(bob_id.clone(), a.base(), now, now + 60), &stranger).unwrap();
+    let forged =
+        assertion::sign(&claims(bob_id.clone(), a.base(), now, now + 60), &stranger).unwrap();
     let (status, body, session) = finish(&browser_a, &forged).await;
     refused(status, &body);
     assert!(session.is_none());
@@ -370,13 +414,26 @@ async fn forged_misdirected_replayed_expired_and_blocked_sign_ins_are_refused() 
     let eve_key = b.private_key("eve").await;
     for (sub, key, iat, exp, iss) in [
         (bob_id.clone(), &bob_key, now - 400, now - 300, b.base()),
-        (format!("{}/ap/users/eve", b.base()), &eve_key, now, now + 60, b.base()),
+        (
+            format!("{}/ap/users/eve", b.base()),
+            &eve_key,
+            now,
+            now + 60,
+            b.base(),
+        ),
         (bob_id.clone(), &bob_key, now, now + 60, a.base()),
     ] {
         let browser_a = a.browser();
         let authorize = start(&browser_a, &bob, "/").await;
         let nonce = query(&authorize)["nonce"].as_str().unwrap().to_owned();
-        let claims = Claims { iss, sub, aud: a.base(), nonce, iat, exp };
+        let claims = Claims {
+            iss,
+            sub,
+            aud: a.base(),
+            nonce,
+            iat,
+            exp,
+        };
         let token = assertion::sign(&claims, key).unwrap();
         let (status, body, _) = finish(&browser_a, &token).await;
         refused(status, &body);
@@ -407,13 +464,21 @@ async fn forged_misdirected_replayed_expired_and_blocked_sign_ins_are_refused() 
         .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    let misdirected = body["redirect"].as_str().unwrap().split_once("#assertion=").unwrap().1.to_owned();
+    let misdirected = body["redirect"]
+        .as_str()
+        .unwrap()
+        .split_once("#assertion=")
+        .unwrap()
+        .1
+        .to_owned();
     let (status, body, _) = finish(&browser_a, &misdirected).await;
     refused(status, &body);
     // B never sends an assertion to a callback outside the audience.
     let mut sneaky = query(&authorize);
     sneaky["callback"] = json!("http://localhost:9/steal");
-    let response = browser_b.post("/api/federation/home-sign-in/authorize", sneaky).await;
+    let response = browser_b
+        .post("/api/federation/home-sign-in/authorize", sneaky)
+        .await;
     assert_eq!(response.status(), 422);
 
     // Another browser cannot use a real assertion; the right browser can, once.
@@ -454,9 +519,16 @@ async fn forged_misdirected_replayed_expired_and_blocked_sign_ins_are_refused() 
         .await;
     assert_eq!(response.status(), 403);
     let response = admin
-        .post("/api/federation/spaces/none/members", json!({"handle": bob}))
+        .post(
+            "/api/federation/spaces/none/members",
+            json!({"handle": bob}),
+        )
         .await;
-    assert_eq!(response.status(), 404, "not a member of that space: nothing fetched");
+    assert_eq!(
+        response.status(),
+        404,
+        "not a member of that space: nothing fetched"
+    );
 
     let b_admin_output = b.instance.run(&["admin", "user", "promote", "bob"]);
     assert!(b_admin_output.status.success());

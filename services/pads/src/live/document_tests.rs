@@ -96,6 +96,8 @@ proptest! {
 
     /// Replicas that receive each other's updates in any order, some twice and some not at
     /// all (until a final sync by state vectors, as y-websocket does on reconnect), converge.
+    /// Updates that arrive before earlier ones of their author are refused (see
+    /// `leaves_a_hole`), like lost ones.
     #[test]
     fn replicas_converge_under_reordering_duplication_and_loss(
         edits in edits(),
@@ -122,7 +124,12 @@ proptest! {
             let (from, update) = &updates[(*pick as usize) % updates.len()];
             for (to, replica) in replicas.iter().enumerate() {
                 if to != *from && !dropped[n % dropped.len()] {
-                    replica.apply(update).unwrap();
+                    // One that skips earlier updates of its author is refused, as the server
+                    // refuses it; the final sync brings it in order.
+                    match replica.apply(update) {
+                        Ok(_) | Err(ApplyError::Invalid(_)) => {}
+                        Err(broken) => panic!("{broken}"),
+                    }
                 }
             }
         }
@@ -175,4 +182,27 @@ proptest! {
             Err(ApplyError::Broken(_)) => {}
         }
     }
+}
+
+#[test]
+fn an_update_that_skips_earlier_ones_is_refused_untouched() {
+    let source = Doc::new();
+    let t = source.get_or_insert_text("t");
+    let mut updates = Vec::new();
+    for word in ["one ", "two ", "three"] {
+        let mut txn = source.transact_mut();
+        let len = t.len(&txn);
+        t.insert(&mut txn, len, word);
+        updates.push(txn.encode_update_v1());
+    }
+    let document = Document::new(true);
+    document.apply(&updates[0]).unwrap();
+    assert!(matches!(
+        document.apply(&updates[2]),
+        Err(ApplyError::Invalid(_))
+    ));
+    assert_eq!(text_of(&document), "one ");
+    document.apply(&updates[1]).unwrap();
+    document.apply(&updates[2]).unwrap();
+    assert_eq!(text_of(&document), "one two three");
 }

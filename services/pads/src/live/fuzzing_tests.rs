@@ -149,28 +149,3 @@ fn a_refused_update_is_caught_as_refused() {
     assert_eq!(exercise(&[]), Ok(()));
 }
 
-#[test]
-fn debug_finding() {
-    let data = std::fs::read(fuzz_dir().join("regressions/messages/stored-content-differs")).unwrap();
-    let (history, messages) = messages(&data);
-    let document = Document::new(history);
-    let mut stored = Vec::new();
-    for bytes in messages {
-        let m = protocol::decode(bytes);
-        eprintln!("message {m:?}");
-        if let Ok(m) = m {
-            if let Some(u) = m.update() {
-                use yrs::updates::decoder::Decode;
-                eprintln!("  decoded: {:?}", yrs::Update::decode_v1(u).map(|u| u.to_string()));
-                let r = document.apply(u);
-                eprintln!("  -> {r:?}");
-                if let Ok(Some(c)) = r { stored.push(c); }
-            }
-        }
-        eprintln!("  live: {:?}", contents(&document));
-    }
-    let reloaded = reload(history, &stored).unwrap();
-    eprintln!("reloaded: {:?}", contents(&reloaded));
-    eprintln!("live sv {:?} reloaded sv {:?}", state_vector(&document), state_vector(&reloaded));
-    panic!();
-}

@@ -1,6 +1,7 @@
 //! Rooms as records: their ids, owner, password, lobby, limit and moderators, and who may do
 //! what with them.
 
+pub mod public;
 pub(crate) mod routes;
 mod rules;
 

@@ -50,6 +50,8 @@ pub struct RoomView {
     pub lobby: bool,
     /// Whether newcomers are refused.
     pub locked: bool,
+    /// Whether it is public: announced to the followers of its owner (user or space).
+    pub public: bool,
     /// Most participants at once.
     pub max_participants: u32,
     /// Participants in the room now.
@@ -70,9 +72,10 @@ pub(crate) async fn view(rooms: &Rooms, row: RoomRow, asker: &Asker) -> Result<R
     let room_id = row.room_id();
     let owner = row.owner();
     let accounts = rooms.accounts().clone();
-    let (owner_name, moderators) = rooms
+    let (owner_name, moderators, public) = rooms
         .database()
         .run(move |conn| {
+            let public = super::public::is_public(conn, room_id.as_str())?;
             let named = super::named_moderators(conn, &room_id)?;
             let mut wanted = named.clone();
             if let Owner::User(u) = owner {
@@ -91,7 +94,7 @@ pub(crate) async fn view(rooms: &Rooms, row: RoomRow, asker: &Asker) -> Result<R
                 _ => String::new(),
             };
             let moderators: Vec<String> = named.into_iter().map(name_of).collect();
-            Ok::<_, RoomsError>((owner_name, moderators))
+            Ok::<_, RoomsError>((owner_name, moderators, public))
         })
         .await?;
     let owner = match owner {
@@ -116,6 +119,7 @@ pub(crate) async fn view(rooms: &Rooms, row: RoomRow, asker: &Asker) -> Result<R
         has_password: row.password_hash.is_some(),
         lobby: row.lobby,
         locked: row.locked,
+        public,
         max_participants: u32::try_from(row.max_participants).unwrap_or(0),
         participants: u32::try_from(participants).unwrap_or(u32::MAX),
         can_moderate,
@@ -168,6 +172,9 @@ pub struct CreateRoom {
     pub lobby: Option<bool>,
     /// Most participants at once (default 50, at most the instance's `rooms.max_participants`).
     pub max_participants: Option<u32>,
+    /// Whether it is public: announced to the followers of its owner (default false; rooms of
+    /// a user or a space only).
+    pub public: Option<bool>,
 }
 
 /// Creates a room, owned by me, by a space of mine, or (not logged in, when the instance
@@ -233,16 +240,29 @@ pub async fn create_room(
         created_at: now,
         updated_at: now,
     };
+    let public = body.public.unwrap_or(false);
+    if public && owner_user_id.is_none() && owner_space_id.is_none() {
+        return Err(RoomsError::invalid(
+            "public",
+            "only rooms of a user or a space can be public",
+        ));
+    }
     let inserted = row.clone();
-    rooms
+    let announced = rooms
         .database()
-        .run(move |conn| {
+        .transaction(move |conn| {
             diesel::insert_into(rooms::table)
                 .values(&inserted)
                 .execute(conn)?;
-            Ok::<_, RoomsError>(())
+            if public {
+                super::public::set(conn, &inserted.id, true)?;
+            }
+            super::public::changed(conn, None, Some((&inserted, public)), now)
         })
         .await?;
+    if announced {
+        rooms.database().notify_outbox();
+    }
     tracing::info!(room = %row.room_id().log_tag(), user = ?user_id.map(|u| u.0), "room created");
     let space_role = match (row.owner(), user_id) {
         (Owner::Space(space), Some(me)) => rooms.spaces().role_of(space, me).await?,
@@ -394,6 +414,9 @@ pub struct UpdateRoom {
     /// Usernames of the moderators named by the owner (replaces the list; owner and space
     /// moderators only).
     pub moderators: Option<Vec<String>>,
+    /// Whether it is public: announced to the followers of its owner (rooms of a user or a
+    /// space only).
+    pub public: Option<bool>,
 }
 
 /// Changes a room (its moderators; for an anonymous room, whoever sends its key in the
@@ -471,11 +494,21 @@ pub async fn update_room(
         }
         None => None,
     };
-    row.updated_at = maille_database::now();
+    if body.public == Some(true) && row.owner() == Owner::Nobody {
+        return Err(RoomsError::invalid(
+            "public",
+            "only rooms of a user or a space can be public",
+        ));
+    }
+    let now = maille_database::now();
+    row.updated_at = now;
     let stored = row.clone();
-    rooms
+    let public = body.public;
+    let announced = rooms
         .database()
         .transaction(move |conn| {
+            let before = super::find(conn, &stored.room_id())?;
+            let was_public = super::public::is_public(conn, &stored.id)?;
             diesel::update(rooms::table.find(&stored.id))
                 .set((
                     rooms::name.eq(&stored.name),
@@ -500,9 +533,17 @@ pub async fn update_room(
                         .execute(conn)?;
                 }
             }
-            Ok::<_, RoomsError>(())
+            let is_public = public.unwrap_or(was_public);
+            if is_public != was_public {
+                super::public::set(conn, &stored.id, is_public)?;
+            }
+            let before = before.as_ref().map(|r| (r, was_public));
+            super::public::changed(conn, before, Some((&stored, is_public)), now)
         })
         .await?;
+    if announced {
+        rooms.database().notify_outbox();
+    }
     rooms.meetings().room_changed(&row).await;
     Ok(HttpResponse::Ok().json(view(&rooms, row, &asker).await?))
 }
@@ -524,13 +565,23 @@ pub async fn delete_room(
         return Err(RoomsError::Forbidden);
     }
     let id = row.id.clone();
-    rooms
+    let gone = row.clone();
+    let announced = rooms
         .database()
-        .run(move |conn| {
+        .transaction(move |conn| {
+            let was_public = super::public::is_public(conn, &id)?;
             diesel::delete(rooms::table.find(&id)).execute(conn)?;
-            Ok::<_, RoomsError>(())
+            super::public::changed(
+                conn,
+                Some((&gone, was_public)),
+                None,
+                maille_database::now(),
+            )
         })
         .await?;
+    if announced {
+        rooms.database().notify_outbox();
+    }
     rooms.meetings().end(&row.room_id()).await;
     tracing::info!(room = %row.room_id().log_tag(), "room deleted");
     Ok(HttpResponse::NoContent().finish())

@@ -4,6 +4,7 @@
 //! Each participant's media runs in its own tasks ([`peer`]); a panic there ends that
 //! participant only. Forwarding never waits on a subscriber ([`published`]).
 
+mod feedback;
 pub mod peer;
 pub mod published;
 
@@ -130,7 +131,13 @@ impl Sfu {
                     &mut engine,
                 )?;
             }
-            let registry = register_default_interceptors(registry, &mut engine)?;
+            let mut registry = register_default_interceptors(registry, &mut engine)?;
+            if direction == Direction::Subscribe {
+                registry = registry.with(
+                    rtc::interceptor::Slot::from(14_000),
+                    feedback::KeyframeRequests::default(),
+                );
+            }
             let mut setting = SettingEngineBuilder::new();
             if !settings.public_ips.is_empty() {
                 setting = setting.with_nat_1to1_ips(

@@ -174,6 +174,8 @@ struct DownTrack {
     payload_type: AtomicU8,
     width: AtomicU64,
     rewrite: Mutex<Rewrite>,
+    /// Whether the task relaying this subscriber's keyframe requests runs.
+    feedback: AtomicBool,
 }
 
 /// Sequence numbers and timestamps as this subscriber sees them: continuous across layer
@@ -315,6 +317,7 @@ impl Media {
                     .await
                     .map_err(|e| ("bad_sdp", format!("answer refused: {e}")))?;
                 self.awaiting_answer = false;
+                self.relay_keyframe_requests();
                 if self.renegotiate {
                     self.offer(false).await?;
                 }
@@ -540,6 +543,7 @@ impl Media {
                     .map_or(u64::MAX, |w| u64::from(*w)),
             ),
             rewrite: Mutex::new(Rewrite::default()),
+            feedback: AtomicBool::new(false),
         });
         self.down
             .lock()
@@ -642,6 +646,46 @@ impl Media {
             }
         }
         Ok(())
+    }
+
+    /// Relays the keyframe requests of the client about each of its down tracks to the
+    /// publisher (once a track is negotiated, it can be read).
+    fn relay_keyframe_requests(&mut self) {
+        let downs: Vec<Arc<DownTrack>> = self
+            .down
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|d| !d.feedback.swap(true, Ordering::Relaxed))
+            .cloned()
+            .collect();
+        for down in downs {
+            let failed = self.internal_tx.clone();
+            self.tasks.push(tokio::spawn(async move {
+                let relay = async move {
+                    while let Some(event) = down.track.poll().await {
+                        let webrtc::media_stream::track_local::TrackLocalEvent::OnRtcpPacket(
+                            packets,
+                        ) = event
+                        else {
+                            continue;
+                        };
+                        if packets
+                            .iter()
+                            .any(|p| super::feedback::is_keyframe_request(p.as_ref()))
+                        {
+                            let layer = down.sink.current.load(Ordering::Relaxed);
+                            if layer != NO_LAYER {
+                                down.published.request_keyframe(layer).await;
+                            }
+                        }
+                    }
+                };
+                if AssertUnwindSafe(relay).catch_unwind().await.is_err() {
+                    let _ = failed.send(Internal::Failed("relaying feedback panicked".into()));
+                }
+            }));
+        }
     }
 
     fn read_track(&mut self, track: Arc<dyn TrackRemote>) {

@@ -220,7 +220,7 @@ fn check(message: &ClientMessage) -> Result<(), Refusal> {
 pub fn display_name(name: &str) -> Option<String> {
     let name: String = name.trim().to_owned();
     let chars = name.chars().count();
-    (chars >= 1 && chars <= NAME_MAX_CHARS && !name.chars().any(char::is_control)).then_some(name)
+    ((1..=NAME_MAX_CHARS).contains(&chars) && !name.chars().any(char::is_control)).then_some(name)
 }
 
 /// A participant as others see them.

@@ -411,7 +411,7 @@ impl Client {
                 .map(|(m, _)| m.clone())
                 .unwrap_or_default()
         };
-        let mut packet = rtc::rtp::Packet {
+        let packet = rtc::rtp::Packet {
             header: rtc::rtp::Header {
                 version: 2,
                 payload_type: 111,
