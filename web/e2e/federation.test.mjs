@@ -98,6 +98,55 @@ test('alice follows bob on another instance and sees his public pad in her feed'
       assert.equal(await item.getByTestId('feed-title').getAttribute('href'), `${b.url}/p/${created.body.read_id}`);
       assert.match(await item.getByTestId('feed-author').textContent(), /bob/);
       assert.deepEqual(watch.problems(), []);
+
+      // bob's public profile on B, as the link of his actor shows it to anyone.
+      const visitor = track(await (await browser.newContext({ locale: 'fr-FR' })).newPage());
+      await visitor.goto(`${b.url}/u/bob`);
+      await visitor.getByTestId('profile-title').waitFor();
+      assert.equal((await visitor.getByTestId('profile-handle').textContent()).trim(), bobHandle);
+      await visitor.goto(`${b.url}/u/nobody_here`);
+      await visitor.getByTestId('profile-not-found').waitFor();
+      await context.close();
+    });
+  } catch (error) {
+    failed = true;
+    throw error;
+  }
+});
+
+test('an admin sees the federation mode, blocks an instance and sees the delivery state', async (t) => {
+  try {
+    await withScreenshots(t.name, async (track) => {
+      await a.createUser({ username: 'gerard', email: 'gerard@example.org', password: PASSWORD, admin: true });
+      const context = await browser.newContext({ locale: 'fr-FR' });
+      const page = track(await context.newPage());
+      const watch = watchPage(page, a.url);
+      await page.goto(`${a.url}/login`);
+      await page.getByTestId('login-login').fill('gerard');
+      await page.getByTestId('login-password').fill(PASSWORD);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('home-title').waitFor();
+      await page.getByTestId('nav-admin').click();
+      const mode = page.getByTestId('federation-mode');
+      await mode.waitFor();
+      assert.equal(await mode.getAttribute('data-mode'), 'open');
+      assert.match(await mode.textContent(), /Mode/);
+
+      await page.getByTestId('domain-input').fill('spam.example');
+      await page.getByTestId('domain-policy').selectOption('block');
+      await page.getByTestId('domain-reason').fill('spam');
+      await page.getByTestId('domain-submit').click();
+      const rule = page.locator('[data-testid="domain-rule"][data-domain="spam.example"]');
+      await rule.waitFor();
+      // alice's follow was delivered to B in the first test: B is listed, working.
+      const instance = page.getByTestId('instance').filter({ hasText: new URL(b.url).host });
+      await instance.waitFor();
+      assert.equal(await instance.getAttribute('data-state'), 'ok');
+
+      await rule.getByTestId('remove-domain').click();
+      await rule.getByTestId('remove-domain-confirm').click();
+      await page.getByTestId('domains-empty').waitFor();
+      assert.deepEqual(watch.problems(), []);
       await context.close();
     });
   } catch (error) {

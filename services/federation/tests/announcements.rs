@@ -237,6 +237,20 @@ async fn a_public_pad_is_created_renamed_and_deleted_for_followers() {
     assert!(app.announced().await.is_empty());
     let (status, _) = json_of(
         client
+            .post(
+                &format!("/api/pads/{id}/import"),
+                json!({"format": "text", "content": "Present: Ann & Bob"}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(
+        app.announced().await.is_empty(),
+        "editing the text says nothing"
+    );
+    let (status, _) = json_of(
+        client
             .patch(
                 &format!("/api/pads/{id}"),
                 json!({"title": "Minutes of May"}),
@@ -248,6 +262,11 @@ async fn a_public_pad_is_created_renamed_and_deleted_for_followers() {
     let queued = app.announced().await;
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].1["type"], "Update");
+    let content = queued[0].1["object"]["content"].as_str().unwrap();
+    assert!(
+        content.contains("<p>Present: Ann &amp; Bob</p>"),
+        "the summary is the pad's text: {content}"
+    );
     assert_eq!(queued[0].1["object"]["id"], note["id"]);
     assert_eq!(queued[0].1["object"]["name"], "Minutes of May");
     app.clear_queue().await;

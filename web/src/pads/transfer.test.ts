@@ -6,6 +6,7 @@ describe('export and import helpers', () => {
     expect(exportFilename('Compte rendu : AG 2026', 'md')).toBe('Compte rendu AG 2026.md');
     expect(exportFilename('a/b\\c?', 'txt')).toBe('a b c.txt');
     expect(exportFilename('   ', 'html')).toBe('pad.html');
+    expect(exportFilename('Compte rendu', 'odt')).toBe('Compte rendu.odt');
     expect(exportFilename('...hidden', 'txt')).toBe('hidden.txt');
     expect(exportFilename('x'.repeat(200), 'txt')).toBe(`${'x'.repeat(80)}.txt`);
   });

@@ -1,13 +1,17 @@
 //! Announcements between two real Maille instances on `localhost`: B's user makes a pad
 //! public and A's follower sees it in the feed; a rename updates it, a deletion removes it;
 //! a space on B re-shares its members' public pads with `Announce` to its own followers; a
-//! public room is announced and withdrawn the same way.
+//! public room is announced and withdrawn the same way; and a Mastodon-shaped instance (a
+//! stub with its own keys) is followed and its signed `Create` of a `Note` reaches the feed.
 
 use std::process::Child;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
+use actix_web::{web, App, HttpResponse, HttpServer};
 use maille_testing::TestClient;
 use serde_json::{json, Value};
+use url::Url;
 
 use crate::helpers::{sigterm, Instance};
 
@@ -274,4 +278,247 @@ async fn public_pads_reach_the_feed_of_followers_on_another_instance() {
         |items| titled(items, "Minutes of May").is_none(),
     )
     .await;
+}
+
+/// A Mastodon-shaped stub instance on localhost: WebFinger, the actor `gargron` with a key
+/// pair, and inboxes that record what they receive.
+struct Mastodon {
+    base: String,
+    received: Arc<Mutex<Vec<Value>>>,
+    handle: actix_web::dev::ServerHandle,
+    data: activitypub_federation::config::Data<()>,
+    client: reqwest_middleware::ClientWithMiddleware,
+}
+
+impl Mastodon {
+    async fn start() -> Mastodon {
+        let keys = activitypub_federation::http_signatures::generate_actor_keypair().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://localhost:{port}");
+        let actor_id = format!("{base}/users/gargron");
+        let actor = json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": actor_id,
+            "type": "Person",
+            "preferredUsername": "gargron",
+            "name": "Eugen",
+            "inbox": format!("{actor_id}/inbox"),
+            "outbox": format!("{actor_id}/outbox"),
+            "followers": format!("{actor_id}/followers"),
+            "url": format!("{base}/@gargron"),
+            "manuallyApprovesFollowers": false,
+            "endpoints": {"sharedInbox": format!("{base}/inbox")},
+            "publicKey": {"id": format!("{actor_id}#main-key"), "owner": actor_id, "publicKeyPem": keys.public_key},
+        });
+        let finger = json!({
+            "subject": format!("acct:gargron@localhost:{port}"),
+            "links": [{"rel": "self", "type": "application/activity+json", "href": actor_id}],
+        });
+        let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let inbox = received.clone();
+        let server = HttpServer::new(move || {
+            let (actor, finger, inbox) = (actor.clone(), finger.clone(), inbox.clone());
+            let record = move |body: web::Bytes| {
+                let inbox = inbox.clone();
+                async move {
+                    if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                        inbox.lock().unwrap().push(v);
+                    }
+                    HttpResponse::Accepted().finish()
+                }
+            };
+            App::new()
+                .route(
+                    "/users/gargron",
+                    web::get().to(move || {
+                        let actor = actor.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("application/activity+json")
+                                .json(actor)
+                        }
+                    }),
+                )
+                .route(
+                    "/.well-known/webfinger",
+                    web::get().to(move || {
+                        let finger = finger.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("application/jrd+json")
+                                .json(finger)
+                        }
+                    }),
+                )
+                .route("/inbox", web::post().to(record.clone()))
+                .route("/users/gargron/inbox", web::post().to(record))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        let signing = maille_federation::SigningActor {
+            id: Url::parse(&format!("{base}/users/gargron")).unwrap(),
+            inbox: Url::parse(&format!("{base}/inbox")).unwrap(),
+            public_key_pem: keys.public_key.clone(),
+            private_key_pem: keys.private_key.clone(),
+        };
+        maille_federation::policy::install_tls_provider();
+        let client: reqwest_middleware::ClientWithMiddleware =
+            reqwest_federation::Client::new().into();
+        let config = activitypub_federation::config::FederationConfig::builder()
+            .domain(format!("localhost:{port}"))
+            .client(client.clone())
+            .app_data(())
+            .debug(true)
+            .signed_fetch_actor(&signing)
+            .build()
+            .await
+            .unwrap();
+        Mastodon {
+            base,
+            received,
+            handle,
+            data: config.to_request_data(),
+            client,
+        }
+    }
+
+    /// Posts `activity`, signed by gargron, to `inbox`; returns the status.
+    async fn send(&self, inbox: &str, activity: &Value) -> u16 {
+        let url = Url::parse(inbox).unwrap();
+        let builder = self
+            .client
+            .post(inbox)
+            .header("Content-Type", "application/activity+json")
+            .header(
+                "Host",
+                format!("{}:{}", url.host_str().unwrap(), url.port().unwrap()),
+            )
+            .header("Date", httpdate::fmt_http_date(SystemTime::now()));
+        let request = self
+            .data
+            .sign_request(builder, activity.to_string().into())
+            .await
+            .unwrap();
+        self.client
+            .execute(request)
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// The first activity received of type `kind`, waiting for it (30 s at most).
+    async fn received(&self, kind: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            if let Some(found) = self
+                .received
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|a| a["type"] == kind)
+            {
+                return found.clone();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no {kind} received"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_mastodon_post_reaches_the_feed_of_its_follower() {
+    let mut a = Node::new();
+    a.user("alice");
+    a.start().await;
+    let alice = a.login("alice").await;
+    let mastodon = Mastodon::start().await;
+    let handle = format!("@gargron@{}", mastodon.base.trim_start_matches("http://"));
+
+    // alice follows gargron; his instance accepts.
+    let response = alice
+        .post("/api/federation/follows", json!({"handle": handle}))
+        .await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let follow = mastodon.received("Follow").await;
+    let accept = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/users/gargron#accepts/follows/1", mastodon.base),
+        "type": "Accept",
+        "actor": format!("{}/users/gargron", mastodon.base),
+        "object": follow,
+    });
+    assert_eq!(
+        mastodon.send(&format!("{}/inbox", a.base()), &accept).await,
+        202
+    );
+    until(
+        &alice,
+        "/api/federation/following",
+        "gargron accepts",
+        |items| {
+            items
+                .iter()
+                .any(|i| i["handle"] == handle.as_str() && i["state"] == "accepted")
+        },
+    )
+    .await;
+
+    // He posts: Mastodon's Create of a Note (the fixture, on the stub's address).
+    let fixture = std::fs::read_to_string(
+        crate::helpers::repository()
+            .join("services/federation/tests/fixtures/mastodon-create-note.json"),
+    )
+    .unwrap()
+    .replace("https://mastodon.example", &mastodon.base);
+    let create: Value = serde_json::from_str(&fixture).unwrap();
+    assert_eq!(
+        mastodon.send(&format!("{}/inbox", a.base()), &create).await,
+        202
+    );
+    let feed = until(
+        &alice,
+        "/api/federation/feed",
+        "the post arrives",
+        |items| !items.is_empty(),
+    )
+    .await;
+    assert_eq!(feed[0]["kind"], "note");
+    assert_eq!(feed[0]["summary"], "Hello, fediverse!");
+    assert_eq!(
+        feed[0]["url"],
+        format!("{}/@gargron/109372843234", mastodon.base)
+    );
+    assert_eq!(feed[0]["author"]["handle"], handle.as_str());
+
+    // Deleted on Mastodon (a Tombstone): gone from the feed.
+    let delete = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/users/gargron/statuses/109372843234#delete", mastodon.base),
+        "type": "Delete",
+        "actor": format!("{}/users/gargron", mastodon.base),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {"id": format!("{}/users/gargron/statuses/109372843234", mastodon.base), "type": "Tombstone"},
+    });
+    assert_eq!(
+        mastodon.send(&format!("{}/inbox", a.base()), &delete).await,
+        202
+    );
+    until(
+        &alice,
+        "/api/federation/feed",
+        "the Delete arrives",
+        |items| items.is_empty(),
+    )
+    .await;
+    mastodon.handle.stop(false).await;
 }

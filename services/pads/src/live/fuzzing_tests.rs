@@ -148,4 +148,3 @@ fn a_refused_update_is_caught_as_refused() {
     assert_eq!(messages(&[1, 5, 0, 1, 2]).1, vec![&[1u8, 2][..]]);
     assert_eq!(exercise(&[]), Ok(()));
 }
-

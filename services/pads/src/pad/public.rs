@@ -16,13 +16,50 @@ fn is_public(row: &PadRow) -> bool {
         && (row.owner_user_id.is_some() || row.owner_space_id.is_some())
 }
 
-fn event(row: &PadRow, action: WorkAction) -> WorkEvent {
+/// Longest summary, in characters.
+const SUMMARY_MAX: usize = 280;
+
+/// The beginning of the pad's text, as stored: what followers read under its title.
+fn summary(conn: &mut DbConnection, row: &PadRow) -> Result<String> {
+    let stored = crate::live::storage::load(conn, &row.id)?;
+    let document = crate::live::Document::load(false, stored.in_order());
+    let text = crate::content::render(
+        &crate::content::read(document.doc()),
+        crate::content::Format::Text,
+    );
+    Ok(excerpt(&text, &row.title))
+}
+
+/// `text` folded to one paragraph of at most [`SUMMARY_MAX`] characters, without a first line
+/// that only repeats the title.
+fn excerpt(text: &str, title: &str) -> String {
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .peekable();
+    if lines
+        .peek()
+        .is_some_and(|first| first.trim_start_matches('#').trim() == title.trim())
+    {
+        lines.next();
+    }
+    let folded = lines.collect::<Vec<_>>().join(" ");
+    if folded.chars().count() <= SUMMARY_MAX {
+        return folded;
+    }
+    let mut cut: String = folded.chars().take(SUMMARY_MAX - 1).collect();
+    cut.push('…');
+    cut
+}
+
+fn event(row: &PadRow, action: WorkAction, summary: String) -> WorkEvent {
     WorkEvent {
         action,
         kind: WorkKind::Pad,
         public_id: row.read_id.clone(),
         title: row.title.clone(),
-        summary: String::new(),
+        summary,
         path: format!("/p/{}", row.read_id),
         owner_user_id: row
             .owner_space_id
@@ -47,11 +84,30 @@ pub(crate) fn changed(
     let was = before.filter(|r| is_public(r));
     let is = after.filter(|r| is_public(r));
     let event = match (was, is) {
-        (None, Some(row)) => event(row, WorkAction::Published),
-        (Some(row), None) => event(row, WorkAction::Withdrawn),
-        (Some(old), Some(row)) if old.title != row.title => event(row, WorkAction::Updated),
+        (None, Some(row)) => event(row, WorkAction::Published, summary(conn, row)?),
+        (Some(row), None) => event(row, WorkAction::Withdrawn, String::new()),
+        (Some(old), Some(row)) if old.title != row.title => {
+            event(row, WorkAction::Updated, summary(conn, row)?)
+        }
         _ => return Ok(false),
     };
     outbox::publish_work(conn, &event, now)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn the_summary_is_the_text_after_the_title() {
+        assert_eq!(
+            excerpt("# Minutes\n\nPresent: Ann, Bob\n- budget\n", "Minutes"),
+            "Present: Ann, Bob - budget"
+        );
+        assert_eq!(excerpt("Agenda\n", "Minutes"), "Agenda");
+        let long = "a".repeat(400);
+        assert_eq!(excerpt(&long, "").chars().count(), 280);
+        assert!(excerpt(&long, "").ends_with('…'));
+    }
 }
