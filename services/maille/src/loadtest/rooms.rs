@@ -65,6 +65,9 @@ pub struct RoomsArgs {
 const SIZES: [usize; 4] = [120, 300, 700, 1100];
 const RIDS: [&str; 3] = ["q", "h", "f"];
 
+/// A track sent, with the rid (empty for audio) and SSRC of each of its encodings.
+type SentTrack = (Arc<TrackLocalStaticRTP>, Vec<(String, u32)>);
+
 #[derive(Default)]
 struct Counters {
     sent_audio: AtomicU64,
@@ -223,7 +226,7 @@ impl Participant {
         }
         self.counters.connected.fetch_add(1, Ordering::Relaxed);
         let (publish, publish_handler) = peer_connection(&self.bind, None).await?;
-        let mut tracks: Vec<(Arc<TrackLocalStaticRTP>, Vec<(String, u32)>)> = Vec::new();
+        let mut tracks: Vec<SentTrack> = Vec::new();
         if self.publisher {
             let opus = RTCRtpCodec {
                 mime_type: "audio/opus".into(),
@@ -386,7 +389,7 @@ impl Participant {
 
     async fn send(
         &self,
-        tracks: &[(Arc<TrackLocalStaticRTP>, Vec<(String, u32)>)],
+        tracks: &[SentTrack],
         seq: u16,
         (mid_id, rid_id): (Option<u8>, Option<u8>),
         video_mid: &str,
