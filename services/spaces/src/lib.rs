@@ -115,7 +115,11 @@ impl Spaces {
     }
 
     /// [`Spaces::space`] inside the caller's connection or transaction.
-    pub fn space_blocking(&self, conn: &mut DbConnection, id: SpaceId) -> Result<Option<SpaceInfo>> {
+    pub fn space_blocking(
+        &self,
+        conn: &mut DbConnection,
+        id: SpaceId,
+    ) -> Result<Option<SpaceInfo>> {
         Ok(space::find(conn, id)?.as_ref().map(SpaceInfo::from))
     }
 

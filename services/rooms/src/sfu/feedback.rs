@@ -24,6 +24,19 @@ pub fn is_keyframe_request(packet: &dyn rtc::rtcp::Packet) -> bool {
     any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
 }
 
+/// The SSRCs of the streams an RTCP packet asks a keyframe of (none when it is not a PLI or
+/// a FIR).
+pub fn keyframe_requested(packet: &dyn rtc::rtcp::Packet) -> Vec<u32> {
+    let any = packet.as_any();
+    if let Some(pli) = any.downcast_ref::<PictureLossIndication>() {
+        return vec![pli.media_ssrc];
+    }
+    if let Some(fir) = any.downcast_ref::<FullIntraRequest>() {
+        return fir.fir.iter().map(|e| e.ssrc).collect();
+    }
+    Vec::new()
+}
+
 impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
     type Rout = TaggedPacket;
     type Wout = TaggedPacket;

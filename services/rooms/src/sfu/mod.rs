@@ -4,7 +4,7 @@
 //! Each participant's media runs in its own tasks ([`peer`]); a panic there ends that
 //! participant only. Forwarding never waits on a subscriber ([`published`]).
 
-mod feedback;
+pub mod feedback;
 pub mod peer;
 pub mod published;
 
@@ -121,23 +121,31 @@ impl Sfu {
         let mut last_error = None;
         for _ in 0..attempts {
             let mut engine = Self::media_engine()?;
-            let mut registry = Registry::new();
-            if direction == Direction::Subscribe {
-                let estimator = estimate::Reporting::new(estimate.clone());
-                registry = configure_congestion_control(
-                    registry,
-                    estimator,
-                    CongestionFeedback::Twcc,
-                    &mut engine,
-                )?;
-            }
-            let mut registry = register_default_interceptors(registry, &mut engine)?;
-            if direction == Direction::Subscribe {
-                registry = registry.with(
-                    rtc::interceptor::Slot::from(14_000),
-                    feedback::KeyframeRequests::default(),
-                );
-            }
+            let registry = match direction {
+                Direction::Publish => register_default_interceptors(Registry::new(), &mut engine)?,
+                Direction::Subscribe => {
+                    // The defaults without their TWCC receiver: congestion control brings its
+                    // own TWCC sender and receiver, and two receivers on one chain replace each
+                    // other's state.
+                    use rtc::peer_connection::configuration::interceptor_registry::{
+                        configure_nack, configure_rtcp_reports,
+                        configure_simulcast_extension_headers,
+                    };
+                    let estimator = estimate::Reporting::new(estimate.clone());
+                    let registry = configure_congestion_control(
+                        Registry::new(),
+                        estimator,
+                        CongestionFeedback::Twcc,
+                        &mut engine,
+                    )?;
+                    let registry = configure_nack(registry, &mut engine);
+                    configure_simulcast_extension_headers(&mut engine)?;
+                    configure_rtcp_reports(registry).with(
+                        rtc::interceptor::Slot::from(14_000),
+                        feedback::KeyframeRequests::default(),
+                    )
+                }
+            };
             let mut setting = SettingEngineBuilder::new();
             if !settings.public_ips.is_empty() {
                 setting = setting.with_nat_1to1_ips(

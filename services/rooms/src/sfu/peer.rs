@@ -176,6 +176,9 @@ struct DownTrack {
     rewrite: Mutex<Rewrite>,
     /// Whether the task relaying this subscriber's keyframe requests runs.
     feedback: AtomicBool,
+    /// Whether the client answered an offer carrying it: before, it would drop what is sent
+    /// (a keyframe among it), so nothing is forwarded and no layer switch happens.
+    negotiated: AtomicBool,
 }
 
 /// Sequence numbers and timestamps as this subscriber sees them: continuous across layer
@@ -210,6 +213,8 @@ struct Media {
     receiving: Arc<AtomicBool>,
     awaiting_answer: bool,
     renegotiate: bool,
+    /// The down tracks (slots) the last subscribe offer carried.
+    offered: Vec<u64>,
     /// Widths the client asked for, kept for tracks it is not subscribed to yet.
     widths: HashMap<(String, Source), u32>,
 }
@@ -235,6 +240,7 @@ impl Media {
             receiving: Arc::new(AtomicBool::new(false)),
             awaiting_answer: false,
             renegotiate: false,
+            offered: Vec::new(),
             widths: HashMap::new(),
         }
     }
@@ -317,7 +323,24 @@ impl Media {
                     .await
                     .map_err(|e| ("bad_sdp", format!("answer refused: {e}")))?;
                 self.awaiting_answer = false;
+                let fresh: Vec<Arc<DownTrack>> = {
+                    let down = self.down.lock().unwrap_or_else(|e| e.into_inner());
+                    self.offered
+                        .iter()
+                        .filter_map(|slot| down.get(slot))
+                        .filter(|d| !d.negotiated.swap(true, Ordering::Relaxed))
+                        .cloned()
+                        .collect()
+                };
+                tracing::debug!(participant = %self.participant, negotiated = fresh.len(), "subscribe answer");
                 self.relay_keyframe_requests();
+                // What was sent before was dropped: ask for the keyframe it starts with.
+                for d in fresh {
+                    let target = d.sink.target.load(Ordering::Relaxed);
+                    if target != NO_LAYER && !d.published.source.is_audio() {
+                        d.published.request_keyframe(target).await;
+                    }
+                }
                 if self.renegotiate {
                     self.offer(false).await?;
                 }
@@ -468,6 +491,13 @@ impl Media {
             }
         }
         tracing::debug!(participant = %self.participant, tracks = tracks.len(), "subscribe offer");
+        self.offered = self
+            .down
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .copied()
+            .collect();
         self.awaiting_answer = true;
         self.renegotiate = false;
         let _ = self.events.send(PeerEvent::Offer(sdp, tracks)).await;
@@ -544,6 +574,7 @@ impl Media {
             ),
             rewrite: Mutex::new(Rewrite::default()),
             feedback: AtomicBool::new(false),
+            negotiated: AtomicBool::new(false),
         });
         self.down
             .lock()
@@ -630,6 +661,7 @@ impl Media {
                 let bytes = layer.bytes.swap(0, Ordering::Relaxed);
                 layer.bitrate.store(bytes * 8 * 2, Ordering::Relaxed);
             }
+            tracing::trace!(participant = %self.participant, source = published.source.name(), layers = ?published.layers.iter().map(|l| l.bitrate.load(Ordering::Relaxed)).collect::<Vec<_>>(), "bitrates");
         }
         let downs: Vec<Arc<DownTrack>> = self
             .down
@@ -650,6 +682,11 @@ impl Media {
 
     /// Relays the keyframe requests of the client about each of its down tracks to the
     /// publisher (once a track is negotiated, it can be read).
+    ///
+    /// The `webrtc` crate hands a compound RTCP packet to the track named by the first SSRC
+    /// in it: a browser's receiver report comes first, and its first report block is often
+    /// another track's (the microphone's). So whichever down track a request arrives on, it
+    /// is sent on to the down track whose SSRC it names.
     fn relay_keyframe_requests(&mut self) {
         let downs: Vec<Arc<DownTrack>> = self
             .down
@@ -661,6 +698,7 @@ impl Media {
             .collect();
         for down in downs {
             let failed = self.internal_tx.clone();
+            let all = self.down.clone();
             self.tasks.push(tokio::spawn(async move {
                 let relay = async move {
                     while let Some(event) = down.track.poll().await {
@@ -670,16 +708,32 @@ impl Media {
                         else {
                             continue;
                         };
-                        if packets
+                        let ssrcs: Vec<u32> = packets
                             .iter()
-                            .any(|p| super::feedback::is_keyframe_request(p.as_ref()))
-                        {
-                            let layer = down.sink.current.load(Ordering::Relaxed);
+                            .flat_map(|p| super::feedback::keyframe_requested(p.as_ref()))
+                            .collect();
+                        if ssrcs.is_empty() {
+                            continue;
+                        }
+                        let asked: Vec<Arc<DownTrack>> = {
+                            let all = all.lock().unwrap_or_else(|e| e.into_inner());
+                            all.values()
+                                .filter(|d| ssrcs.contains(&d.ssrc))
+                                .cloned()
+                                .collect()
+                        };
+                        for d in asked {
+                            let mut layer = d.sink.current.load(Ordering::Relaxed);
+                            if layer == NO_LAYER {
+                                layer = d.sink.target.load(Ordering::Relaxed);
+                            }
                             if layer != NO_LAYER {
-                                down.published.request_keyframe(layer).await;
+                                d.published.request_keyframe(layer).await;
                             }
                         }
                     }
+                    // Unbound: the next answer starts it again if the track is still there.
+                    down.feedback.store(false, Ordering::Relaxed);
                 };
                 if AssertUnwindSafe(relay).catch_unwind().await.is_err() {
                     let _ = failed.send(Internal::Failed("relaying feedback panicked".into()));
@@ -861,6 +915,7 @@ impl Reader {
                             .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
                         if !p.source.is_audio() {
                             if let Some((w, h)) = published::vp8_keyframe(&packet.payload) {
+                                tracing::trace!(participant = %self.participant, layer, w, h, "keyframe received");
                                 l.size
                                     .store((u32::from(w) << 16) | u32::from(h), Ordering::Relaxed);
                             }
@@ -935,6 +990,9 @@ async fn forward(
         else {
             continue;
         };
+        if !d.negotiated.load(Ordering::Relaxed) {
+            continue;
+        }
         let mut pt = d.payload_type.load(Ordering::Relaxed);
         if pt == NO_LAYER {
             let Ok(parameters) = d.sender.get_parameters().await else {
@@ -961,6 +1019,7 @@ async fn forward(
                     || published::is_keyframe(&d.published.codec.mime_type, &packet.payload)
                 {
                     d.sink.current.store(target, Ordering::Relaxed);
+                    tracing::debug!(publisher = %d.published.participant, source = d.published.source.name(), layer, "layer switched at a keyframe");
                     rewrite.rebase = true;
                     metrics.layer_switches.inc();
                 } else {

@@ -213,15 +213,20 @@ impl Published {
                 sender_ssrc: 0,
                 media_ssrc: ssrc,
             };
-            if track.write_rtcp(vec![Box::new(pli)]).await.is_ok() {
+            let sent = track.write_rtcp(vec![Box::new(pli)]).await.is_ok();
+            tracing::debug!(participant = %self.participant, source = self.source.name(), layer, ssrc, sent, "keyframe requested");
+            if sent {
                 self.metrics.keyframe_requests.inc();
             }
         }
     }
 
-    /// The layers seen so far, as (index, width, bitrate).
+    /// The layers seen so far, as (index, width, bitrate); only those that flow when some do
+    /// (a browser pauses its upper layers when short of bandwidth or CPU: a subscriber
+    /// waiting for a keyframe of one of those would wait for ever).
     pub fn seen_layers(&self) -> Vec<(u8, u32, u64)> {
-        self.layers
+        let seen: Vec<(u8, u32, u64)> = self
+            .layers
             .iter()
             .enumerate()
             .filter(|(_, l)| l.ssrc.load(Ordering::Relaxed) != 0)
@@ -232,7 +237,12 @@ impl Published {
                     l.bitrate.load(Ordering::Relaxed),
                 )
             })
-            .collect()
+            .collect();
+        if seen.iter().any(|l| l.2 > 0) {
+            seen.into_iter().filter(|l| l.2 > 0).collect()
+        } else {
+            seen
+        }
     }
 }
 

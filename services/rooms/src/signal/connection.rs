@@ -337,17 +337,10 @@ impl Connection {
         let cancel = self.rooms.meetings().cancelled().clone();
         let end = loop {
             tokio::select! {
-                incoming = stream.next() => {
-                    heard = Instant::now();
-                    let message = match self.decode(incoming) {
-                        Ok(Incoming::Message(m)) => m,
-                        Ok(Incoming::Nothing) => continue,
-                        Err(end) => break end,
-                    };
-                    if let Err(end) = self.client_message(message, meeting, id, peer.as_ref()).await {
-                        break end;
-                    }
-                }
+                // The outbox first: `joined` and the `Admitted` that starts the media are
+                // queued together, and the client's first offer (its answer to `joined`)
+                // must not be read before the media it is for exists.
+                biased;
                 out = outbox.recv() => match out {
                     Some(Outgoing::Text(text)) => {
                         if self.session.text(text).await.is_err() {
@@ -366,6 +359,17 @@ impl Connection {
                     }
                     None => break End::quietly(1012, "the meeting ended", "disconnected"),
                 },
+                incoming = stream.next() => {
+                    heard = Instant::now();
+                    let message = match self.decode(incoming) {
+                        Ok(Incoming::Message(m)) => m,
+                        Ok(Incoming::Nothing) => continue,
+                        Err(end) => break end,
+                    };
+                    if let Err(end) = self.client_message(message, meeting, id, peer.as_ref()).await {
+                        break end;
+                    }
+                }
                 Some(event) = events.recv() => {
                     if let Err(end) = self.media_event(event, meeting, id).await {
                         break end;

@@ -142,6 +142,61 @@ async fn a_subscriber_gets_the_simulcast_layer_that_fits_the_size_it_shows() {
 }
 
 #[tokio::test]
+async fn a_late_subscriber_to_a_running_simulcast_camera_starts_on_a_keyframe() {
+    let app = spawn_app().await;
+    let room = create_room(&app.anonymous(), json!({"name": "Late"})).await;
+    let id = room["id"].as_str().unwrap();
+    // The publisher's encoder is already running: it sends a keyframe of a layer only when
+    // asked for one, as a browser does once past its first frames.
+    let publisher = Client::join(
+        &app,
+        id,
+        "pub",
+        Options {
+            camera: true,
+            simulcast: true,
+            keyframes_on_request: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let early = Client::join(&app, id, "early", Options::default()).await;
+    let mut clients = vec![(publisher, "pub"), (early, "early")];
+    send_until(&mut clients, |c| {
+        c[1].0.count(|p| is_from(p, "pub", "vp8")) >= 20
+    })
+    .await;
+    // Someone comes in late (or comes back): its subscription starts mid-stream.
+    let late = Client::join(&app, id, "late", Options::default()).await;
+    clients.push((late, "late"));
+    send_until(&mut clients, |c| {
+        c[2].0.count(|p| is_from(p, "pub", "vp8")) >= 20
+    })
+    .await;
+    for (client, name) in &clients[1..] {
+        let received = client.received.lock().unwrap().clone();
+        let first = received.iter().find(|p| is_from(p, "pub", "vp8")).unwrap();
+        assert!(
+            Client::is_keyframe(first),
+            "{name}'s first video packet is not a keyframe: {first:?}"
+        );
+    }
+    // Its decoder loses its way and asks for a keyframe (a PLI behind a receiver report, as
+    // browsers send it): the publisher is asked, and the keyframe reaches it.
+    let keyframes = |c: &[(Client, &str)]| {
+        c[2].0
+            .count(|p| is_from(p, "pub", "vp8") && Client::is_keyframe(p))
+    };
+    let before = keyframes(&clients);
+    let publisher_id = clients[0].0.id.clone();
+    clients[2].0.ask_keyframe(&publisher_id).await;
+    send_until(&mut clients, |c| keyframes(c) > before).await;
+    for (client, _) in clients {
+        client.leave().await;
+    }
+}
+
+#[tokio::test]
 async fn two_hundred_joins_and_leaves_free_every_peer_connection() {
     let app = spawn_app().await;
     let room = create_room(&app.anonymous(), json!({"name": "Churn"})).await;

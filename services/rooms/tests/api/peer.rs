@@ -2,6 +2,7 @@
 //! signalling WebSocket, publishes synthetic Opus and VP8 (optionally simulcast) on its
 //! publish connection and records every packet it receives on its subscribe connection.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,12 +40,17 @@ pub struct Options {
     pub camera: bool,
     /// Use the ICE servers the room hands out in `joined`.
     pub room_ice_servers: bool,
+    /// Send a video keyframe only when asked (PLI or FIR for that layer's SSRC), deltas
+    /// otherwise, as an encoder that is already running does; every packet is a keyframe
+    /// otherwise.
+    pub keyframes_on_request: bool,
 }
 
 struct Handler {
     gathered: Arc<Notify>,
     done: AtomicBool,
     received: Option<Arc<Mutex<Vec<Bytes>>>>,
+    tracks: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
 }
 
 #[async_trait::async_trait]
@@ -60,6 +66,7 @@ impl PeerConnectionEventHandler for Handler {
         let Some(received) = self.received.clone() else {
             return;
         };
+        self.tracks.lock().unwrap().push(track.clone());
         tokio::spawn(async move {
             while let Some(event) = track.poll().await {
                 if let TrackRemoteEvent::OnRtpPacket(packet) = event {
@@ -73,14 +80,21 @@ impl PeerConnectionEventHandler for Handler {
 async fn peer_connection(
     options: &Options,
     received: Option<Arc<Mutex<Vec<Bytes>>>>,
+    tracks: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
 ) -> (Arc<dyn PeerConnection>, Arc<Handler>) {
     let mut engine = MediaEngine::default();
     engine.register_default_codecs().unwrap();
-    let registry = register_default_interceptors(Registry::new(), &mut engine).unwrap();
+    let registry = register_default_interceptors(Registry::new(), &mut engine)
+        .unwrap()
+        .with(
+            rtc::interceptor::Slot::from(14_000),
+            maille_rooms::sfu::feedback::KeyframeRequests::default(),
+        );
     let handler = Arc::new(Handler {
         gathered: Arc::new(Notify::new()),
         done: AtomicBool::new(false),
         received,
+        tracks,
     });
     let mut config = RTCConfigurationBuilder::new().with_ice_servers(options.ice_servers.clone());
     if options.relay_only {
@@ -136,6 +150,9 @@ pub struct Client {
     mid_ids: (Option<u8>, Option<u8>),
     mids: Vec<(String, RtpCodecKind)>,
     seq: u16,
+    /// SSRCs of the layers a keyframe was asked for (with `keyframes_on_request`).
+    keyframe_requests: Option<Arc<Mutex<HashSet<u32>>>>,
+    tracks: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
     subscribe: Arc<Mutex<Option<Arc<dyn PeerConnection>>>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -179,7 +196,8 @@ impl Client {
                 .collect();
         }
         let received = Arc::new(Mutex::new(Vec::new()));
-        let (publish, publish_handler) = peer_connection(&options, None).await;
+        let remote_tracks: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>> = Arc::default();
+        let (publish, publish_handler) = peer_connection(&options, None, Arc::default()).await;
 
         let opus = RTCRtpCodec {
             mime_type: "audio/opus".into(),
@@ -282,6 +300,7 @@ impl Client {
             let publish = publish.clone();
             let subscribe = subscribe.clone();
             let received = received.clone();
+            let remote_tracks = remote_tracks.clone();
             let options = options.clone();
             tokio::spawn(async move {
                 loop {
@@ -320,7 +339,7 @@ impl Client {
                                     let (pc, handler) = match existing {
                                         Some(pc) => (pc, None),
                                         None => {
-                                            let (pc, handler) = peer_connection(&options, Some(received.clone())).await;
+                                            let (pc, handler) = peer_connection(&options, Some(received.clone()), remote_tracks.clone()).await;
                                             *subscribe.lock().unwrap() = Some(pc.clone());
                                             (pc, Some(handler))
                                         }
@@ -354,6 +373,31 @@ impl Client {
             .await
             .expect("a publish answer in time")
             .unwrap();
+        let mut tasks = vec![task];
+        let keyframe_requests = match (&video, options.keyframes_on_request) {
+            (Some(video), true) => {
+                let requests: Arc<Mutex<HashSet<u32>>> = Arc::default();
+                let (video, requested) = (video.clone(), requests.clone());
+                tasks.push(tokio::spawn(async move {
+                    use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+                    use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+                    use webrtc::media_stream::track_local::TrackLocalEvent;
+                    while let Some(TrackLocalEvent::OnRtcpPacket(packets)) = video.poll().await {
+                        for packet in packets {
+                            let any = packet.as_any();
+                            if let Some(pli) = any.downcast_ref::<PictureLossIndication>() {
+                                requested.lock().unwrap().insert(pli.media_ssrc);
+                            } else if let Some(fir) = any.downcast_ref::<FullIntraRequest>() {
+                                let mut requested = requested.lock().unwrap();
+                                requested.extend(fir.fir.iter().map(|e| e.ssrc));
+                            }
+                        }
+                    }
+                }));
+                Some(requests)
+            }
+            _ => None,
+        };
         let mid_ids = (
             extmap_id(&answer, "urn:ietf:params:rtp-hdrext:sdes:mid"),
             extmap_id(&answer, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"),
@@ -370,8 +414,10 @@ impl Client {
             mid_ids,
             mids,
             seq: 0,
+            keyframe_requests,
+            tracks: remote_tracks,
             subscribe,
-            tasks: vec![task],
+            tasks,
         }
     }
 
@@ -398,6 +444,18 @@ impl Client {
         payload.extend_from_slice(&h.to_le_bytes());
         payload.extend_from_slice(format!("vp8:{name}:{rid}:{seq}").as_bytes());
         Bytes::from(payload)
+    }
+
+    /// The payload of a video packet that is not a keyframe (frame tag bit 0 set).
+    pub fn video_delta_payload(name: &str, rid: &str, seq: u16) -> Bytes {
+        let mut payload = vec![0x10, 0x01, 0x00, 0x00];
+        payload.extend_from_slice(format!("vp8:{name}:{rid}:{seq}").as_bytes());
+        Bytes::from(payload)
+    }
+
+    /// Whether a received video payload is a keyframe.
+    pub fn is_keyframe(payload: &[u8]) -> bool {
+        payload.get(4..7) == Some(&[0x9d, 0x01, 0x2a][..])
     }
 
     /// Sends one audio packet and one video packet per layer.
@@ -437,7 +495,12 @@ impl Client {
                         marker: true,
                         ..Default::default()
                     },
-                    payload: Self::video_payload(name, rid, seq),
+                    payload: match &self.keyframe_requests {
+                        Some(requested) if !requested.lock().unwrap().remove(ssrc) => {
+                            Self::video_delta_payload(name, rid, seq)
+                        }
+                        _ => Self::video_payload(name, rid, seq),
+                    },
                 };
                 packet.header.extension = true;
                 packet.header.extension_profile = 0xBEDE;
@@ -452,6 +515,48 @@ impl Client {
                 let _ = video.write_rtp(packet).await;
             }
         }
+    }
+
+    /// Asks for a keyframe of `publisher`'s camera as a browser does: a PLI behind a receiver
+    /// report whose first block is about its microphone.
+    pub async fn ask_keyframe(&self, publisher: &str) {
+        let tracks = self.tracks.lock().unwrap().clone();
+        let mut camera = None;
+        let mut microphone = None;
+        for track in tracks {
+            let id = track.track_id().await;
+            if id == format!("{publisher}:camera") {
+                camera = Some(track);
+            } else if id == format!("{publisher}:microphone") {
+                microphone = Some(track);
+            }
+        }
+        let (camera, microphone) = (camera.unwrap(), microphone.unwrap());
+        let report = |ssrc| rtc::rtcp::reception_report::ReceptionReport {
+            ssrc,
+            ..Default::default()
+        };
+        let mut reports = Vec::new();
+        for ssrc in microphone.ssrcs().await {
+            reports.push(report(ssrc));
+        }
+        let video = camera.ssrcs().await;
+        reports.extend(video.iter().map(|s| report(*s)));
+        let mut packets: Vec<Box<dyn rtc::rtcp::Packet>> =
+            vec![Box::new(rtc::rtcp::receiver_report::ReceiverReport {
+                ssrc: 1,
+                reports,
+                ..Default::default()
+            })];
+        for ssrc in video {
+            packets.push(Box::new(
+                rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication {
+                    sender_ssrc: 1,
+                    media_ssrc: ssrc,
+                },
+            ));
+        }
+        camera.write_rtcp(packets).await.unwrap();
     }
 
     /// How many received payloads satisfy `test`.
