@@ -204,7 +204,8 @@ struct Media {
     subscribe: Option<Connection>,
     sources: Arc<Mutex<HashMap<String, Source>>>,
     audio_level_id: Arc<AtomicU8>,
-    published: Vec<Arc<Published>>,
+    /// The tracks this participant publishes (their readers add and remove them).
+    published: Arc<Mutex<Vec<Arc<Published>>>>,
     down: DownTracks,
     forward_tx: mpsc::Sender<Forward>,
     forward_rx: Option<mpsc::Receiver<Forward>>,
@@ -232,7 +233,7 @@ impl Media {
             subscribe: None,
             sources: Arc::default(),
             audio_level_id: Arc::new(AtomicU8::new(0)),
-            published: Vec::new(),
+            published: Arc::default(),
             down: Arc::default(),
             forward_tx,
             forward_rx: Some(forward_rx),
@@ -656,7 +657,12 @@ impl Media {
                 return Err(("failed", "ICE did not complete within 30 s".into()));
             }
         }
-        for published in &self.published {
+        let published: Vec<Arc<Published>> = self
+            .published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for published in &published {
             for layer in &published.layers {
                 let bytes = layer.bytes.swap(0, Ordering::Relaxed);
                 layer.bitrate.store(bytes * 8 * 2, Ordering::Relaxed);
@@ -755,6 +761,7 @@ impl Media {
             participant: self.participant.clone(),
             events: self.events.clone(),
             sfu: self.sfu.clone(),
+            published: self.published.clone(),
         };
         let failed = self.internal_tx.clone();
         self.tasks.push(tokio::spawn(async move {
@@ -775,7 +782,13 @@ impl Media {
         for d in down {
             d.published.detach(&self.participant);
         }
-        for published in self.published.drain(..) {
+        let published: Vec<Arc<Published>> = self
+            .published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect();
+        for published in published {
             published.close();
         }
         for c in [self.publish.take(), self.subscribe.take()]
@@ -862,6 +875,8 @@ struct Reader {
     participant: String,
     events: mpsc::Sender<PeerEvent>,
     sfu: Sfu,
+    /// The participant's published tracks, for its bitrate measurements.
+    published: Arc<Mutex<Vec<Arc<Published>>>>,
 }
 
 impl Reader {
@@ -890,6 +905,10 @@ impl Reader {
                             metrics.clone(),
                         ));
                         tracing::debug!(participant = %self.participant, ?source, "track published");
+                        self.published
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(p.clone());
                         let _ = self.events.send(PeerEvent::Published(p.clone())).await;
                         published = Some(p);
                     }
@@ -940,6 +959,10 @@ impl Reader {
             }
         }
         if let Some(p) = published {
+            self.published
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|q| q.key != p.key);
             let _ = self.events.send(PeerEvent::Unpublished(p.key)).await;
             p.close();
         }
