@@ -1,11 +1,10 @@
 // Administration: an admin made from the command line manages registration and invite codes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, launchBrowser, startMaille, watchPage, withScreenshots } from './harness.mjs';
+import { eventually, launchBrowser, logIn, startMaille, watchPage, withScreenshots } from './harness.mjs';
 
 let server;
 let browser;
-let failed = false;
 
 before(async () => {
   server = await startMaille({ name: 'admin' });
@@ -16,23 +15,15 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await server?.stop({ keep: failed });
+  await server?.stop();
 });
-
-async function logIn(page, login, password) {
-  await page.goto(`${server.url}/login`);
-  await page.getByTestId('login-login').fill(login);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('home-title').waitFor();
-}
 
 test('an admin switches registration to invitations and hands out a sign-up link', async (t) => {
   await withScreenshots(t.name, async (track) => {
     const context = await browser.newContext({ locale: 'en-GB' });
     const page = track(await context.newPage());
     const watch = watchPage(page, server.url);
-    await logIn(page, 'gerard', 'admin passphrase here');
+    await logIn(page, server, 'gerard', 'admin passphrase here');
 
     await page.getByTestId('nav-admin').click();
     await page.waitForURL(`${server.url}/admin`);
@@ -74,13 +65,10 @@ test('an admin switches registration to invitations and hands out a sign-up link
 
     // A plain user is kept out of the administration page.
     const user = track(await (await browser.newContext({ locale: 'en-GB' })).newPage());
-    await logIn(user, 'dana', 'dana passphrase here');
+    await logIn(user, server, 'dana', 'dana passphrase here');
     assert.equal(await user.getByTestId('nav-admin').count(), 0);
     await user.goto(`${server.url}/admin`);
     await user.getByTestId('admin-forbidden').waitFor();
     assert.deepEqual(watch.problems(), []);
-  }).catch((error) => {
-    failed = true;
-    throw error;
   });
 });

@@ -3,6 +3,7 @@
  * fresh data directory, read the emails it writes to its outbox, and drive Debian's Chromium
  * through playwright-core (no browser is ever downloaded).
  */
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,9 @@ export const PAGE_HEADERS = {
 };
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Set once a test body run through `withScreenshots` has failed: servers then keep their logs. */
+let someTestFailed = false;
 
 /** A TCP port that was free a moment ago on the loopback interface. */
 export function freePort() {
@@ -163,7 +167,8 @@ export async function startMaille({ name = 'maille', env: settings = {}, host = 
       }
     },
 
-    async stop({ keep = false } = {}) {
+    /** Stops the server; its log and data stay (`keep`) by default when a test has failed. */
+    async stop({ keep = someTestFailed } = {}) {
       if (!exited) {
         child.kill('SIGTERM');
         const killAt = Date.now() + 10_000;
@@ -224,7 +229,8 @@ export function watchPage(page, origin) {
 
 /**
  * Runs a test body that receives `track(page)`; if it throws, every tracked page is saved as a
- * screenshot in web/test-results/ before the error goes on.
+ * screenshot in web/test-results/ before the error goes on, and the servers of this test file
+ * keep their logs when stopped.
  */
 export async function withScreenshots(testName, body) {
   const pages = [];
@@ -235,6 +241,7 @@ export async function withScreenshots(testName, body) {
   try {
     await body(track);
   } catch (error) {
+    someTestFailed = true;
     mkdirSync(RESULTS_DIR, { recursive: true });
     const slug = testName.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
     for (const [index, page] of pages.entries()) {
@@ -264,4 +271,59 @@ export async function eventually(check, message, timeoutMs = 10_000) {
 /** True when the page is wider than its viewport (horizontal scrolling). */
 export async function overflowsHorizontally(page) {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}
+
+/** The trimmed text of a locator ('' when it has none). */
+export async function text(locator) {
+  return ((await locator.textContent()) ?? '').trim();
+}
+
+/** Logs in on `server` through its login page, and waits for the home page. */
+export async function logIn(page, server, login, password) {
+  await page.goto(`${server.url}/login`);
+  await page.getByTestId('login-login').fill(login);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('home-title').waitFor();
+}
+
+/**
+ * Logs in on `server` through the API from Node; returns `(method, path, body)` that sends a
+ * request as that user and answers `{ status, body }` (the body parsed from JSON).
+ */
+export async function apiAs(server, login, password) {
+  const origin = server.url;
+  const response = await fetch(`${origin}/api/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: origin },
+    body: JSON.stringify({ login, password }),
+  });
+  assert.equal(response.status, 200, `logging in as ${login} on ${origin}`);
+  const cookie = response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { csrf_token: csrf } = await response.json();
+  return async (method, path, body) => {
+    const answer = await fetch(`${origin}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', Origin: origin, Cookie: cookie, 'X-CSRF-Token': csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answerText = await answer.text();
+    return { status: answer.status, body: answerText ? JSON.parse(answerText) : null };
+  };
+}
+
+/**
+ * Starts two instances, `${name}-a` and `${name}-b`, on `localhost` (federation needs a domain),
+ * federating over plain HTTP; `env` adds settings to both.
+ */
+export async function startInstancePair(name, env = {}) {
+  const settings = { MAILLE_FEDERATION__ALLOW_INSECURE_HTTP: 'true', ...env };
+  const a = await startMaille({ name: `${name}-a`, host: 'localhost', env: settings });
+  try {
+    const b = await startMaille({ name: `${name}-b`, host: 'localhost', env: settings });
+    return [a, b];
+  } catch (error) {
+    await a.stop({ keep: true });
+    throw error;
+  }
 }

@@ -1,11 +1,10 @@
 // Scenario 2: the interface follows the browser's language, the switcher, and then the account's.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, launchBrowser, startMaille, watchPage, withScreenshots } from './harness.mjs';
+import { eventually, launchBrowser, startMaille, text, watchPage, withScreenshots } from './harness.mjs';
 
 let server;
 let browser;
-let failed = false;
 
 before(async () => {
   server = await startMaille({ name: 'i18n' });
@@ -15,10 +14,8 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await server?.stop({ keep: failed });
+  await server?.stop();
 });
-
-const text = async (locator) => (await locator.textContent()).trim();
 
 test('a French browser gets the home and login pages in French', async (t) => {
   await withScreenshots(t.name, async (track) => {
@@ -53,9 +50,6 @@ test('a French browser gets the home and login pages in French', async (t) => {
     assert.equal(await text(error), 'Wrong username, email address or password.');
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
     assert.deepEqual(watch.problems(), []);
-  }).catch((error) => {
-    failed = true;
-    throw error;
   });
 });
 
@@ -87,8 +81,5 @@ test('an English browser gets English, and the account language wins once logged
     assert.match(await text(other.getByTestId('home-title')), /^Bonjour, /);
     assert.equal(await text(other.locator('#my-pads')), 'Mes pads');
     assert.deepEqual(watch.problems(), []);
-  }).catch((error) => {
-    failed = true;
-    throw error;
   });
 });

@@ -15,79 +15,48 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use maille_config::AccountsSettings;
+use maille_http::TokenBucket;
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
-}
-
-/// One family of buckets.
+/// One family of buckets, by key.
 #[derive(Debug)]
 struct Buckets {
-    burst: f64,
+    burst: u32,
     refill: Duration,
-    map: Mutex<HashMap<String, Bucket>>,
+    map: Mutex<HashMap<String, TokenBucket>>,
 }
 
 impl Buckets {
     fn new(burst: u32, refill: Duration) -> Buckets {
         Buckets {
-            burst: f64::from(burst.max(1)),
+            burst,
             refill,
             map: Mutex::new(HashMap::new()),
         }
     }
 
-    fn refilled(&self, bucket: Bucket, now: Instant) -> Bucket {
-        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
-        let gained = elapsed / self.refill.as_secs_f64().max(0.001);
-        Bucket {
-            tokens: (bucket.tokens + gained).min(self.burst),
-            updated: now,
-        }
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, TokenBucket>> {
+        self.map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// `Err(seconds to wait)` when the key has no attempt left.
     fn check(&self, key: &str, now: Instant) -> Result<(), u64> {
-        let map = self
-            .map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match map.get(key) {
-            Some(bucket) => {
-                let bucket = self.refilled(*bucket, now);
-                if bucket.tokens >= 1.0 {
-                    Ok(())
-                } else {
-                    let missing = (1.0 - bucket.tokens) * self.refill.as_secs_f64();
-                    Err(missing.ceil().max(1.0) as u64)
-                }
-            }
-            None => Ok(()),
+        match self.map().get_mut(key).map(|bucket| bucket.wait(now)) {
+            Some(wait) if !wait.is_zero() => Err(wait.as_secs_f64().ceil().max(1.0) as u64),
+            _ => Ok(()),
         }
     }
 
     fn spend(&self, key: &str, now: Instant) {
-        let mut map = self
-            .map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let current = map.get(key).copied().unwrap_or(Bucket {
-            tokens: self.burst,
-            updated: now,
-        });
-        let mut bucket = self.refilled(current, now);
-        bucket.tokens = (bucket.tokens - 1.0).max(0.0);
-        map.insert(key.to_owned(), bucket);
+        self.map()
+            .entry(key.to_owned())
+            .or_insert_with(|| TokenBucket::refilling_every(self.refill, self.burst, now))
+            .spend(now);
     }
 
     fn trim(&self, now: Instant) {
-        let mut map = self
-            .map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|_, bucket| self.refilled(*bucket, now).tokens < self.burst);
+        self.map().retain(|_, bucket| !bucket.is_full(now));
     }
 }
 

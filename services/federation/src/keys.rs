@@ -50,8 +50,10 @@ pub fn generate() -> Result<(String, String)> {
     Ok((pair.public_key, pair.private_key))
 }
 
-/// The record of a local actor, made with a new key pair when missing. Key generation happens
-/// outside any transaction; when two callers race, the first stored wins.
+/// The record of a local actor, made with a new key pair when missing. The key pair is made on
+/// the caller's connection, inside its transaction when it has one (which then stays open
+/// for those tens of milliseconds, once per actor); when two callers race, the first stored
+/// wins.
 pub fn ensure(
     conn: &mut DbConnection,
     kind: ActorKind,

@@ -131,6 +131,28 @@ impl Services {
     }
 }
 
+/// How often the mounted services tidy up: expired sessions, tokens and invitations, expired
+/// and trashed pads, the federation's queues and remembered ids.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
+
+/// One round of housekeeping of the `mounted` services; a failure is logged and the others go on.
+async fn housekeeping(services: &Services, federation: &Federation, mounted: &[Service]) {
+    fn report<T, E: std::fmt::Display>(service: Service, result: Result<T, E>) {
+        if let Err(error) = result {
+            tracing::warn!(%error, service = service.name(), "housekeeping failed");
+        }
+    }
+    for &service in mounted {
+        match service {
+            Service::Accounts => report(service, services.accounts.maintenance().await),
+            Service::Spaces => report(service, services.spaces.maintenance().await),
+            Service::Pads => report(service, services.pads.maintenance().await),
+            Service::Federation => report(service, federation.maintenance().await),
+            Service::Rooms | Service::Web => {}
+        }
+    }
+}
+
 fn openapi_document(services: &[Service]) -> String {
     let mut doc = utoipa::openapi::OpenApiBuilder::new()
         .info(
@@ -186,21 +208,6 @@ impl Application {
             .context("federation")?;
         if mounted.contains(&Service::Federation) {
             federation.start();
-            let federation = federation.clone();
-            let cancel = cancel.clone();
-            tasks.spawn(async move {
-                let mut every = tokio::time::interval(Duration::from_secs(300));
-                loop {
-                    tokio::select! {
-                        _ = cancel.cancelled() => break,
-                        _ = every.tick() => {
-                            if let Err(error) = federation.maintenance().await {
-                                tracing::warn!(%error, "federation housekeeping failed");
-                            }
-                        }
-                    }
-                }
-            });
         }
 
         // An unreachable SMTP server is reported, not fatal: everything else works.
@@ -246,28 +253,19 @@ impl Application {
         };
         probe.register();
 
-        // Housekeeping: expired sessions and tokens, every ten minutes, until shutdown.
+        // Housekeeping of the services this process mounts (a split deployment runs each
+        // service's once, in its own process), until shutdown.
         {
-            let accounts = services.accounts.clone();
-            let spaces = services.spaces.clone();
-            let pads = services.pads.clone();
+            let services = services.clone();
+            let federation = federation.clone();
+            let mounted = mounted.to_vec();
             let cancel = cancel.clone();
             tasks.spawn(async move {
-                let mut every = tokio::time::interval(Duration::from_secs(600));
+                let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
                 loop {
                     tokio::select! {
                         _ = cancel.cancelled() => break,
-                        _ = every.tick() => {
-                            if let Err(error) = accounts.maintenance().await {
-                                tracing::warn!(%error, "accounts housekeeping failed");
-                            }
-                            if let Err(error) = spaces.maintenance().await {
-                                tracing::warn!(%error, "spaces housekeeping failed");
-                            }
-                            if let Err(error) = pads.maintenance().await {
-                                tracing::warn!(%error, "pads housekeeping failed");
-                            }
-                        }
+                        _ = every.tick() => housekeeping(&services, &federation, &mounted).await,
                     }
                 }
             });

@@ -37,11 +37,6 @@ export function importKind(name: string, type = ''): ImportKind | null {
   return null;
 }
 
-/** The MIME type of an import kind, as sent to the server. */
-export function mimeOf(kind: ImportKind): string {
-  return kind === 'txt' ? 'text/plain; charset=utf-8' : kind === 'md' ? 'text/markdown; charset=utf-8' : 'text/html; charset=utf-8';
-}
-
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

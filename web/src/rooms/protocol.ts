@@ -5,7 +5,6 @@
  */
 
 export type Source = 'microphone' | 'camera' | 'screen';
-export const SOURCES: readonly Source[] = ['microphone', 'camera', 'screen'];
 
 export type Role = 'moderator' | 'participant';
 export type PeerConnectionName = 'publish' | 'subscribe';
@@ -63,9 +62,6 @@ export interface Candidate {
   sdpMLineIndex?: number | null;
   usernameFragment?: string | null;
 }
-
-export type LeaveReason = 'left' | 'removed' | 'disconnected' | 'failed';
-export type ClosedReason = 'removed' | 'ended' | 'refused';
 
 /** What the server sends. */
 export type ServerMessage =

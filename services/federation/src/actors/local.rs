@@ -40,30 +40,17 @@ impl LocalActor {
     ) -> Result<Option<LocalActor>> {
         let name = name.to_ascii_lowercase();
         let found = match kind {
-            ActorKind::User => users::find_by_username(conn, &name)?
-                .filter(|u| u.approved && !u.disabled)
-                .map(|u| (u.id, u.username, u.display_name, String::new())),
+            ActorKind::User => users::find_by_username(conn, &name)?.and_then(Found::user),
             ActorKind::Space => context
                 .spaces
                 .find_by_handle_blocking(conn, &name)?
-                .map(|s| (s.id.0, s.handle, s.display_name, s.description)),
+                .map(Found::space),
             ActorKind::Instance => return Ok(Some(LocalActor::instance(context, conn, now)?)),
         };
-        let Some((local_id, name, display_name, summary)) = found else {
-            return Ok(None);
-        };
-        let record = keys::ensure(conn, kind, local_id, now)?;
-        Ok(Some(LocalActor {
-            kind,
-            local_id,
-            name,
-            display_name,
-            summary,
-            record,
-        }))
+        LocalActor::with_record(conn, kind, found, now)
     }
 
-    /// The user or space with this id.
+    /// The user or space with this id, on the same terms as [`LocalActor::find`].
     pub fn find_by_id(
         context: &Context,
         conn: &mut DbConnection,
@@ -71,20 +58,38 @@ impl LocalActor {
         local_id: i64,
         now: UnixTime,
     ) -> Result<Option<LocalActor>> {
-        let name = match kind {
+        let found = match kind {
             ActorKind::User => {
-                users::find(conn, maille_accounts::UserId(local_id))?.map(|u| u.username)
+                users::find(conn, maille_accounts::UserId(local_id))?.and_then(Found::user)
             }
             ActorKind::Space => context
                 .spaces
                 .space_blocking(conn, maille_spaces::SpaceId(local_id))?
-                .map(|s| s.handle),
-            ActorKind::Instance => Some(String::new()),
+                .map(Found::space),
+            ActorKind::Instance => return Ok(Some(LocalActor::instance(context, conn, now)?)),
         };
-        match name {
-            Some(name) => LocalActor::find(context, conn, kind, &name, now),
-            None => Ok(None),
-        }
+        LocalActor::with_record(conn, kind, found, now)
+    }
+
+    /// The actor `found`, with its federation record (made on first use).
+    fn with_record(
+        conn: &mut DbConnection,
+        kind: ActorKind,
+        found: Option<Found>,
+        now: UnixTime,
+    ) -> Result<Option<LocalActor>> {
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let record = keys::ensure(conn, kind, found.local_id, now)?;
+        Ok(Some(LocalActor {
+            kind,
+            local_id: found.local_id,
+            name: found.name,
+            display_name: found.display_name,
+            summary: found.summary,
+            record,
+        }))
     }
 
     /// The instance actor, which signs fetches.
@@ -167,6 +172,35 @@ impl LocalActor {
             )),
             manually_approves_followers: Some(self.record.manual_approval),
             discoverable: Some(self.kind != ActorKind::Instance),
+        }
+    }
+}
+
+/// A user or space as found, before its federation record is read.
+struct Found {
+    local_id: i64,
+    name: String,
+    display_name: String,
+    summary: String,
+}
+
+impl Found {
+    /// A user who may be shown (approved, not disabled).
+    fn user(user: users::UserRow) -> Option<Found> {
+        (user.approved && !user.disabled).then(|| Found {
+            local_id: user.id,
+            name: user.username,
+            display_name: user.display_name,
+            summary: String::new(),
+        })
+    }
+
+    fn space(space: maille_spaces::SpaceInfo) -> Found {
+        Found {
+            local_id: space.id.0,
+            name: space.handle,
+            display_name: space.display_name,
+            summary: space.description,
         }
     }
 }

@@ -12,10 +12,8 @@ use crate::Federation;
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(instance_actor)
-        .service(user_actor)
-        .service(space_actor)
-        .service(user_collection)
-        .service(space_collection);
+        .service(named_actor)
+        .service(named_collection);
 }
 
 /// The content type of ActivityPub documents.
@@ -109,42 +107,40 @@ async fn instance_actor(
     serve_actor(&request, &federation, ActorKind::Instance, String::new()).await
 }
 
-#[get("/ap/users/{name}")]
-async fn user_actor(
-    request: HttpRequest,
-    federation: web::Data<Federation>,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
-    serve_actor(&request, &federation, ActorKind::User, path.into_inner()).await
+/// `users` or `spaces` in an actor's path (the route's pattern admits no other).
+fn kind_in_path(segment: &str) -> ActorKind {
+    if segment == "spaces" {
+        ActorKind::Space
+    } else {
+        ActorKind::User
+    }
 }
 
-#[get("/ap/spaces/{name}")]
-async fn space_actor(
-    request: HttpRequest,
-    federation: web::Data<Federation>,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
-    serve_actor(&request, &federation, ActorKind::Space, path.into_inner()).await
-}
-
-#[get("/ap/users/{name}/{collection}")]
-async fn user_collection(
+#[get("/ap/{kind:users|spaces}/{name}")]
+async fn named_actor(
     request: HttpRequest,
     federation: web::Data<Federation>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
-    let (name, collection) = path.into_inner();
-    serve_collection(&request, &federation, ActorKind::User, name, &collection).await
+    let (kind, name) = path.into_inner();
+    serve_actor(&request, &federation, kind_in_path(&kind), name).await
 }
 
-#[get("/ap/spaces/{name}/{collection}")]
-async fn space_collection(
+#[get("/ap/{kind:users|spaces}/{name}/{collection}")]
+async fn named_collection(
     request: HttpRequest,
     federation: web::Data<Federation>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse> {
-    let (name, collection) = path.into_inner();
-    serve_collection(&request, &federation, ActorKind::Space, name, &collection).await
+    let (kind, name, collection) = path.into_inner();
+    serve_collection(
+        &request,
+        &federation,
+        kind_in_path(&kind),
+        name,
+        &collection,
+    )
+    .await
 }
 
 /// `outbox` (empty for now: announcements come with pads and rooms), `followers` and

@@ -19,7 +19,8 @@ use maille_database::schema::federation_deliveries as t;
 use maille_database::{DbConnection, UnixTime};
 use url::Url;
 
-use crate::actors::ActorKind;
+use crate::actors::remote::RemoteActorRow;
+use crate::actors::{ActorKind, LocalActor};
 use crate::error::{FederationError, Result};
 use crate::urls::authority;
 use crate::Context;
@@ -70,6 +71,28 @@ fn next_seq() -> i64 {
             Err(current) => last = current,
         }
     }
+}
+
+/// Queues `activity`, signed by `local`, for the one remote actor `to` (its shared inbox, else
+/// its own), in the caller's transaction: [`enqueue`] for an answer or a follow.
+pub fn enqueue_to(
+    conn: &mut DbConnection,
+    context: &Context,
+    local: &LocalActor,
+    activity: &serde_json::Value,
+    to: &RemoteActorRow,
+    now: UnixTime,
+) -> Result<()> {
+    let inbox = to.delivery_inbox()?;
+    enqueue(
+        conn,
+        context,
+        (local.kind, local.local_id),
+        activity,
+        &[inbox],
+        now,
+    )?;
+    Ok(())
 }
 
 /// Queues `activity`, signed by the local actor `actor` (kind, id), for each of `inboxes`, in

@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use maille_accounts::CurrentUser;
-use maille_database::UnixTime;
+use maille_database::{DbConnection, UnixTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,7 +13,7 @@ use crate::actors::remote::RemoteActorRow;
 use crate::actors::{ActorKind, LocalActor, RemoteActor};
 use crate::delivery;
 use crate::error::{FederationError, Result};
-use crate::{keys, Federation};
+use crate::{keys, Context, Federation};
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(follow)
@@ -155,6 +155,22 @@ fn parse_id(raw: &str) -> Result<i64> {
     raw.parse().map_err(|_| FederationError::NotFound)
 }
 
+/// Runs `change` (which queues activities) in one transaction, then wakes the delivery
+/// workers.
+async fn queue<T, F>(federation: &Federation, change: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection, &Context, UnixTime) -> Result<T> + Send + 'static,
+{
+    let context = federation.context().clone();
+    let out = federation
+        .database()
+        .transaction(move |conn| change(conn, &context, maille_database::now()))
+        .await?;
+    federation.wake_delivery();
+    Ok(out)
+}
+
 #[utoipa::path(post, path = "/api/federation/follows", tag = "federation", params(AsQuery),
     request_body = FollowRequest,
     responses((status = 201, body = FollowView), (status = 401, body = maille_http::ErrorBody),
@@ -168,14 +184,8 @@ pub async fn follow(
     body: web::Json<FollowRequest>,
 ) -> Result<HttpResponse> {
     let local = acting_as(&federation, &user, &query).await?;
-    let handle = body.handle.trim().trim_start_matches('@').to_owned();
-    let Some((name, domain)) = handle.split_once('@') else {
-        return Err(FederationError::invalid("handle", "write it as @name@host"));
-    };
-    if name.is_empty() || domain.is_empty() || domain.contains('/') || domain.contains('@') {
-        return Err(FederationError::invalid("handle", "write it as @name@host"));
-    }
-    if domain.eq_ignore_ascii_case(federation.context().urls.domain()) {
+    let (name, domain) = crate::home_sign_in::split_handle(&body.handle)?;
+    if domain == federation.context().urls.domain() {
         return Err(FederationError::invalid(
             "handle",
             "this account is on this instance",
@@ -184,16 +194,14 @@ pub async fn follow(
     federation
         .context()
         .policy
-        .check(federation.settings(), &domain.to_ascii_lowercase())?;
+        .check(federation.settings(), &domain)?;
+    let handle = format!("{name}@{domain}");
     // An actor known already is followed without asking its instance again: the Follow is
     // queued even while that instance is down.
-    let known = {
-        let (name, domain) = (name.to_owned(), domain.to_owned());
-        federation
-            .database()
-            .run(move |conn| RemoteActor::find_by_handle(conn, &name, &domain))
-            .await?
-    };
+    let known = federation
+        .database()
+        .run(move |conn| RemoteActor::find_by_handle(conn, &name, &domain))
+        .await?;
     let data = federation.data();
     let remote: RemoteActor = match known {
         Some(actor) => actor,
@@ -206,45 +214,33 @@ pub async fn follow(
                 other => other,
             })?,
     };
-    let context = federation.context().clone();
-    let view = federation
-        .database()
-        .transaction(move |conn| {
-            let now = maille_database::now();
-            let urls = &context.urls;
-            let actor_id = local.id(urls);
-            let existing = super::find(
-                conn,
-                Direction::Out,
-                (local.kind, local.local_id),
-                remote.id,
-            )?;
-            let activity_id = match &existing {
-                Some(row) => row.follow_activity_id.clone(),
-                None => urls.new_activity().to_string(),
-            };
-            let row = super::upsert(
-                conn,
-                Direction::Out,
-                (local.kind, local.local_id),
-                remote.id,
-                FollowState::Pending,
-                &activity_id,
-                now,
-            )?;
-            let activity = activities::follow(&activity_id, &actor_id, &remote.ap_url);
-            delivery::enqueue(
-                conn,
-                &context,
-                (local.kind, local.local_id),
-                &activity,
-                &[remote.delivery_inbox()?],
-                now,
-            )?;
-            Ok::<_, FederationError>(FollowView::of(&row, &remote.row))
-        })
-        .await?;
-    federation.wake_delivery();
+    let view = queue(&federation, move |conn, context, now| {
+        let urls = &context.urls;
+        let actor_id = local.id(urls);
+        let existing = super::find(
+            conn,
+            Direction::Out,
+            (local.kind, local.local_id),
+            remote.id,
+        )?;
+        let activity_id = match &existing {
+            Some(row) => row.follow_activity_id.clone(),
+            None => urls.new_activity().to_string(),
+        };
+        let row = super::upsert(
+            conn,
+            Direction::Out,
+            (local.kind, local.local_id),
+            remote.id,
+            FollowState::Pending,
+            &activity_id,
+            now,
+        )?;
+        let activity = activities::follow(&activity_id, &actor_id, &remote.ap_url);
+        delivery::enqueue_to(conn, context, &local, &activity, &remote, now)?;
+        Ok(FollowView::of(&row, &remote.row))
+    })
+    .await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -260,33 +256,18 @@ pub async fn unfollow(
 ) -> Result<HttpResponse> {
     let local = acting_as(&federation, &user, &query).await?;
     let id = parse_id(&path)?;
-    let context = federation.context().clone();
-    federation
-        .database()
-        .transaction(move |conn| {
-            let now = maille_database::now();
-            let existing =
-                super::find_by_id(conn, id, Direction::Out, (local.kind, local.local_id))?
-                    .ok_or(FederationError::NotFound)?;
-            let remote = RemoteActor::find(conn, existing.remote_actor_id)?
-                .ok_or(FederationError::NotFound)?;
-            let actor_id = local.id(&context.urls);
-            let embedded =
-                activities::follow(&existing.follow_activity_id, &actor_id, &remote.ap_url);
-            let activity = activities::undo(&context.urls.new_activity(), &actor_id, embedded);
-            super::remove(conn, id)?;
-            delivery::enqueue(
-                conn,
-                &context,
-                (local.kind, local.local_id),
-                &activity,
-                &[remote.delivery_inbox()?],
-                now,
-            )?;
-            Ok::<_, FederationError>(())
-        })
-        .await?;
-    federation.wake_delivery();
+    queue(&federation, move |conn, context, now| {
+        let existing = super::find_by_id(conn, id, Direction::Out, (local.kind, local.local_id))?
+            .ok_or(FederationError::NotFound)?;
+        let remote =
+            RemoteActor::find(conn, existing.remote_actor_id)?.ok_or(FederationError::NotFound)?;
+        let actor_id = local.id(&context.urls);
+        let embedded = activities::follow(&existing.follow_activity_id, &actor_id, &remote.ap_url);
+        let activity = activities::undo(&context.urls.new_activity(), &actor_id, embedded);
+        super::remove(conn, id)?;
+        delivery::enqueue_to(conn, context, &local, &activity, &remote, now)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -344,42 +325,27 @@ async fn decide(
 ) -> Result<HttpResponse> {
     let local = acting_as(federation, user, query).await?;
     let id = parse_id(raw_id)?;
-    let context = federation.context().clone();
-    federation
-        .database()
-        .transaction(move |conn| {
-            let now = maille_database::now();
-            let existing =
-                super::find_by_id(conn, id, Direction::In, (local.kind, local.local_id))?
-                    .ok_or(FederationError::NotFound)?;
-            if decision == Decision::Approve && existing.state == FollowState::Accepted.code() {
-                return Ok(());
-            }
-            let remote = RemoteActor::find(conn, existing.remote_actor_id)?
-                .ok_or(FederationError::NotFound)?;
-            let actor_id = local.id(&context.urls);
-            let embedded =
-                activities::follow(&existing.follow_activity_id, &remote.ap_url, &actor_id);
-            let new_id = context.urls.new_activity();
-            let activity = if decision == Decision::Approve {
-                super::accept(conn, id, now)?;
-                activities::accept(&new_id, &actor_id, embedded)
-            } else {
-                super::remove(conn, id)?;
-                activities::reject(&new_id, &actor_id, embedded)
-            };
-            delivery::enqueue(
-                conn,
-                &context,
-                (local.kind, local.local_id),
-                &activity,
-                &[remote.delivery_inbox()?],
-                now,
-            )?;
-            Ok::<_, FederationError>(())
-        })
-        .await?;
-    federation.wake_delivery();
+    queue(federation, move |conn, context, now| {
+        let existing = super::find_by_id(conn, id, Direction::In, (local.kind, local.local_id))?
+            .ok_or(FederationError::NotFound)?;
+        if decision == Decision::Approve && existing.state == FollowState::Accepted.code() {
+            return Ok(());
+        }
+        let remote =
+            RemoteActor::find(conn, existing.remote_actor_id)?.ok_or(FederationError::NotFound)?;
+        let actor_id = local.id(&context.urls);
+        let embedded = activities::follow(&existing.follow_activity_id, &remote.ap_url, &actor_id);
+        let new_id = context.urls.new_activity();
+        let activity = if decision == Decision::Approve {
+            super::accept(conn, id, now)?;
+            activities::accept(&new_id, &actor_id, embedded)
+        } else {
+            super::remove(conn, id)?;
+            activities::reject(&new_id, &actor_id, embedded)
+        };
+        delivery::enqueue_to(conn, context, &local, &activity, &remote, now)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -466,31 +432,26 @@ pub async fn update_profile(
     let (kind, id) = (local.kind, local.local_id);
     local.record.manual_approval = manual;
     // Followers learn of the change with an `Update` of the actor, as Mastodon sends one.
-    let context = federation.context().clone();
     let actor = local.clone();
-    federation
-        .database()
-        .transaction(move |conn| {
-            let now = maille_database::now();
-            keys::set_manual_approval(conn, kind, id, manual, now)?;
-            let inboxes = super::follower_inboxes(conn, (kind, id))?;
-            if !inboxes.is_empty() {
-                let urls = &context.urls;
-                let document = serde_json::to_value(actor.to_json(urls))
-                    .map_err(|e| FederationError::Internal(e.to_string()))?;
-                let update = serde_json::json!({
-                    "id": urls.new_activity(),
-                    "type": "Update",
-                    "actor": actor.id(urls),
-                    "to": ["https://www.w3.org/ns/activitystreams#Public"],
-                    "cc": [actor.followers(urls)],
-                    "object": document,
-                });
-                delivery::enqueue(conn, &context, (kind, id), &update, &inboxes, now)?;
-            }
-            Ok::<_, FederationError>(())
-        })
-        .await?;
-    federation.wake_delivery();
+    queue(&federation, move |conn, context, now| {
+        keys::set_manual_approval(conn, kind, id, manual, now)?;
+        let inboxes = super::follower_inboxes(conn, (kind, id))?;
+        if !inboxes.is_empty() {
+            let urls = &context.urls;
+            let document = serde_json::to_value(actor.to_json(urls))
+                .map_err(|e| FederationError::Internal(e.to_string()))?;
+            let update = serde_json::json!({
+                "id": urls.new_activity(),
+                "type": "Update",
+                "actor": actor.id(urls),
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                "cc": [actor.followers(urls)],
+                "object": document,
+            });
+            delivery::enqueue(conn, context, (kind, id), &update, &inboxes, now)?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(profile_of(&federation, local).await?))
 }

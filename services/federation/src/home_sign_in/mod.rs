@@ -60,6 +60,19 @@ pub(crate) fn browser_cookie(settings: &Settings, secret: &str) -> Cookie<'stati
 /// Splits `@name@host` (the first `@` optional) into name and host, refusing this
 /// instance's own accounts and anything that is not a handle.
 pub(crate) fn parse_handle(raw: &str, own_domain: &str) -> Result<(String, String)> {
+    let (name, domain) = split_handle(raw)?;
+    if domain == own_domain {
+        return Err(FederationError::invalid(
+            "handle",
+            "this account is on this instance: log in with its password",
+        ));
+    }
+    Ok((name, domain))
+}
+
+/// Splits `@name@host` (the first `@` optional) into name and host (lower case), refusing
+/// anything that is not a handle.
+pub(crate) fn split_handle(raw: &str) -> Result<(String, String)> {
     let handle = raw.trim().trim_start_matches('@');
     let invalid = || FederationError::invalid("handle", "write it as @name@host");
     let (name, domain) = handle.split_once('@').ok_or_else(invalid)?;
@@ -72,14 +85,7 @@ pub(crate) fn parse_handle(raw: &str, own_domain: &str) -> Result<(String, Strin
     {
         return Err(invalid());
     }
-    let domain = domain.to_ascii_lowercase();
-    if domain == own_domain {
-        return Err(FederationError::invalid(
-            "handle",
-            "this account is on this instance: log in with its password",
-        ));
-    }
-    Ok((name.to_owned(), domain))
+    Ok((name.to_owned(), domain.to_ascii_lowercase()))
 }
 
 /// Fetches an actor's document afresh from its instance, through the policy-checked,

@@ -168,6 +168,33 @@ pub fn forget_received(conn: &mut DbConnection, before: UnixTime) -> Result<usiz
     Ok(diesel::delete(received::table.filter(received::received_at.lt(before))).execute(conn)?)
 }
 
+/// The follow (in `direction`, with `remote`) that `follow_id` names; else the one between
+/// `remote` and the local actor named in the embedded Follow's `local_field` (`actor` for one
+/// of ours, `object` for one of theirs).
+fn follow_of(
+    conn: &mut DbConnection,
+    context: &Context,
+    (direction, remote, follow_id): (Direction, &RemoteActor, &Url),
+    embedded: &Value,
+    local_field: &str,
+    now: UnixTime,
+) -> Result<Option<follows::FollowRow>> {
+    if let Some(follow) = follows::find_by_activity(conn, direction, remote.id, follow_id.as_str())?
+    {
+        return Ok(Some(follow));
+    }
+    let Some((kind, name)) = embedded_url(embedded, local_field)
+        .as_ref()
+        .and_then(|a| context.urls.parse_actor(a))
+    else {
+        return Ok(None);
+    };
+    match LocalActor::find(context, conn, kind, &name, now)? {
+        Some(local) => follows::find(conn, direction, (local.kind, local.local_id), remote.id),
+        None => Ok(None),
+    }
+}
+
 /// Applies an activity (checked, signed) in the caller's transaction; `Ok(true)` when an
 /// answer was queued.
 fn apply(
@@ -224,14 +251,7 @@ fn apply(
                 let actor_id = local.id(urls);
                 let embedded = activities::follow(activity.id.as_str(), &activity.actor, &actor_id);
                 let accept = activities::accept(&urls.new_activity(), &actor_id, embedded);
-                delivery::enqueue(
-                    conn,
-                    context,
-                    (local.kind, local.local_id),
-                    &accept,
-                    &[remote.delivery_inbox()?],
-                    now,
-                )?;
+                delivery::enqueue_to(conn, context, &local, &accept, &remote, now)?;
                 return Ok(true);
             }
             Ok(false)
@@ -239,24 +259,15 @@ fn apply(
         "Accept" | "Reject" => {
             let follow_id =
                 object_id(&activity.object).ok_or_else(|| bad("answer without an object"))?;
-            let mut follow =
-                follows::find_by_activity(conn, Direction::Out, remote.id, follow_id.as_str())?;
-            if follow.is_none() {
-                // Some servers answer with a Follow of their own making: match by actors.
-                if let Some((kind, name)) = embedded_url(&activity.object, "actor")
-                    .as_ref()
-                    .and_then(|a| urls.parse_actor(a))
-                {
-                    if let Some(local) = LocalActor::find(context, conn, kind, &name, now)? {
-                        follow = follows::find(
-                            conn,
-                            Direction::Out,
-                            (local.kind, local.local_id),
-                            remote.id,
-                        )?;
-                    }
-                }
-            }
+            // Some servers answer with a Follow of their own making: matched by actors.
+            let follow = follow_of(
+                conn,
+                context,
+                (Direction::Out, &remote, &follow_id),
+                &activity.object,
+                "actor",
+                now,
+            )?;
             let Some(follow) = follow else {
                 tracing::info!(activity = %activity.id, "federation: answer to an unknown follow ignored");
                 return Ok(false);
@@ -276,23 +287,14 @@ fn apply(
             }
             let undone =
                 object_id(&activity.object).ok_or_else(|| bad("Undo without an object"))?;
-            let mut follow =
-                follows::find_by_activity(conn, Direction::In, remote.id, undone.as_str())?;
-            if follow.is_none() {
-                if let Some((kind, name)) = embedded_url(&activity.object, "object")
-                    .as_ref()
-                    .and_then(|a| urls.parse_actor(a))
-                {
-                    if let Some(local) = LocalActor::find(context, conn, kind, &name, now)? {
-                        follow = follows::find(
-                            conn,
-                            Direction::In,
-                            (local.kind, local.local_id),
-                            remote.id,
-                        )?;
-                    }
-                }
-            }
+            let follow = follow_of(
+                conn,
+                context,
+                (Direction::In, &remote, &undone),
+                &activity.object,
+                "object",
+                now,
+            )?;
             if let Some(follow) = follow {
                 follows::remove(conn, follow.id)?;
                 tracing::info!(follower = %remote.handle(), "federation: unfollowed");

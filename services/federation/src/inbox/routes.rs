@@ -1,6 +1,6 @@
 //! The inboxes: the shared one (`/inbox`) and each actor's. They all do the same.
 
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use url::Url;
@@ -11,47 +11,26 @@ use crate::error::{FederationError, Result};
 use crate::urls::authority;
 use crate::Federation;
 
+/// The inboxes' paths: the shared one, then each kind of actor's.
+const INBOXES: [&str; 4] = [
+    "/inbox",
+    "/ap/users/{name}/inbox",
+    "/ap/spaces/{name}/inbox",
+    "/ap/instance/inbox",
+];
+
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(shared_inbox)
-        .service(user_inbox)
-        .service(space_inbox)
-        .service(instance_inbox);
+    for path in INBOXES {
+        cfg.route(path, web::post().to(inbox));
+    }
 }
 
-#[post("/inbox")]
-async fn shared_inbox(
+async fn inbox(
     request: HttpRequest,
     payload: web::Payload,
     federation: web::Data<Federation>,
 ) -> HttpResponse {
-    answer(&federation, receive(&request, payload, &federation).await)
-}
-
-#[post("/ap/users/{name}/inbox")]
-async fn user_inbox(
-    request: HttpRequest,
-    payload: web::Payload,
-    federation: web::Data<Federation>,
-) -> HttpResponse {
-    answer(&federation, receive(&request, payload, &federation).await)
-}
-
-#[post("/ap/spaces/{name}/inbox")]
-async fn space_inbox(
-    request: HttpRequest,
-    payload: web::Payload,
-    federation: web::Data<Federation>,
-) -> HttpResponse {
-    answer(&federation, receive(&request, payload, &federation).await)
-}
-
-#[post("/ap/instance/inbox")]
-async fn instance_inbox(
-    request: HttpRequest,
-    payload: web::Payload,
-    federation: web::Data<Federation>,
-) -> HttpResponse {
-    answer(&federation, receive(&request, payload, &federation).await)
+    answer(receive(&request, payload, &federation).await)
 }
 
 /// What went wrong with a received activity, for the log line.
@@ -61,7 +40,7 @@ struct Refusal {
     activity: Option<String>,
 }
 
-fn answer(_federation: &Federation, result: std::result::Result<(), Refusal>) -> HttpResponse {
+fn answer(result: std::result::Result<(), Refusal>) -> HttpResponse {
     match result {
         Ok(()) => HttpResponse::Accepted().finish(),
         Err(Refusal {

@@ -6,28 +6,22 @@
 //! Every payload carries its send time, so the receiver measures the latency the server adds
 //! (loopback has none of its own to speak of); loss is what was expected minus what arrived.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _};
 use clap::Args;
 use futures_util::{SinkExt as _, StreamExt as _};
-use rtc::media_stream::MediaStreamTrack;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
-};
+use maille_rooms::sfu::client::{self, ClientHandler, ClientOptions, HeaderIds, OnTrack};
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{
-    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
-    PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceGatheringState,
-    RTCSessionDescription, Registry, SettingEngineBuilder,
-};
+use webrtc::peer_connection::{PeerConnection, RTCSessionDescription};
 
 use super::process;
 
@@ -85,25 +79,10 @@ fn now_micros() -> u64 {
         .unwrap_or(0)
 }
 
-struct Handler {
-    gathered: Arc<Notify>,
-    done: AtomicBool,
-    counters: Option<Arc<Counters>>,
-}
-
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for Handler {
-    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
-        if state == RTCIceGatheringState::Complete {
-            self.done.store(true, Ordering::SeqCst);
-            self.gathered.notify_waiters();
-        }
-    }
-
-    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
-        let Some(counters) = self.counters.clone() else {
-            return;
-        };
+/// Counts every packet received and measures its latency from the send time it carries.
+fn measure(counters: Arc<Counters>) -> OnTrack {
+    Arc::new(move |track: Arc<dyn TrackRemote>| {
+        let counters = counters.clone();
         tokio::spawn(async move {
             let mut local: Vec<u32> = Vec::new();
             while let Some(event) = track.poll().await {
@@ -132,54 +111,6 @@ impl PeerConnectionEventHandler for Handler {
                 .unwrap_or_else(|e| e.into_inner())
                 .append(&mut local);
         });
-    }
-}
-
-async fn peer_connection(
-    bind: &str,
-    counters: Option<Arc<Counters>>,
-) -> anyhow::Result<(Arc<dyn PeerConnection>, Arc<Handler>)> {
-    let mut engine = MediaEngine::default();
-    engine.register_default_codecs()?;
-    let registry = register_default_interceptors(Registry::new(), &mut engine)?;
-    let handler = Arc::new(Handler {
-        gathered: Arc::new(Notify::new()),
-        done: AtomicBool::new(false),
-        counters,
-    });
-    let pc = PeerConnectionBuilder::new()
-        .with_configuration(RTCConfigurationBuilder::new().build())
-        .with_media_engine(engine)
-        .with_interceptor_registry(registry)
-        .with_setting_engine(
-            SettingEngineBuilder::new()
-                .with_include_loopback_candidate(true)
-                .build(),
-        )
-        .with_handler(handler.clone())
-        .with_udp_addrs(vec![format!("{bind}:0")])
-        .build()
-        .await?;
-    Ok((Arc::new(pc), handler))
-}
-
-async fn local_sdp(pc: &Arc<dyn PeerConnection>, handler: &Handler) -> String {
-    if !handler.done.load(Ordering::SeqCst) {
-        let _ = tokio::time::timeout(Duration::from_secs(5), handler.gathered.notified()).await;
-    }
-    pc.local_description()
-        .await
-        .map(|d| d.sdp)
-        .unwrap_or_default()
-}
-
-fn extmap_id(sdp: &str, uri: &str) -> Option<u8> {
-    sdp.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("a=extmap:")?;
-        let (id, name) = rest.split_once(' ')?;
-        (name.split_whitespace().next()? == uri)
-            .then(|| id.split('/').next()?.parse().ok())
-            .flatten()
     })
 }
 
@@ -225,83 +156,48 @@ impl Participant {
             }
         }
         self.counters.connected.fetch_add(1, Ordering::Relaxed);
-        let (publish, publish_handler) = peer_connection(&self.bind, None).await?;
+        let options = ClientOptions {
+            bind: self.bind.clone(),
+            ..ClientOptions::default()
+        };
+        let (publish, publish_handler) = client::connection(&options, None).await?;
         let mut tracks: Vec<SentTrack> = Vec::new();
+        let mut video_mid = String::new();
         if self.publisher {
-            let opus = RTCRtpCodec {
-                mime_type: "audio/opus".into(),
-                clock_rate: 48000,
-                channels: 2,
-                ..Default::default()
-            };
-            let vp8 = RTCRtpCodec {
-                mime_type: "video/VP8".into(),
-                clock_rate: 90000,
-                ..Default::default()
-            };
-            let audio_ssrc: u32 = rand::random();
-            let audio = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            let audio_layers = vec![(String::new(), rand::random())];
+            let audio = client::local_track(
                 "load".into(),
                 "load-audio".into(),
-                "load-audio".into(),
                 RtpCodecKind::Audio,
-                vec![RTCRtpEncodingParameters {
-                    rtp_coding_parameters: RTCRtpCodingParameters {
-                        ssrc: Some(audio_ssrc),
-                        ..Default::default()
-                    },
-                    codec: opus,
-                    ..Default::default()
-                }],
-            )));
+                &client::opus(),
+                &audio_layers,
+            );
             publish
                 .add_track(audio.clone() as Arc<dyn TrackLocal>)
                 .await?;
-            tracks.push((audio, vec![(String::new(), audio_ssrc)]));
+            tracks.push((audio, audio_layers));
             let layers: Vec<(String, u32)> = RIDS
                 .iter()
                 .map(|rid| ((*rid).to_owned(), rand::random()))
                 .collect();
-            let video = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            let video = client::local_track(
                 "load".into(),
                 "load-video".into(),
-                "load-video".into(),
                 RtpCodecKind::Video,
-                layers
-                    .iter()
-                    .map(|(rid, ssrc)| RTCRtpEncodingParameters {
-                        rtp_coding_parameters: RTCRtpCodingParameters {
-                            rid: rid.clone(),
-                            ssrc: Some(*ssrc),
-                            ..Default::default()
-                        },
-                        codec: vp8.clone(),
-                        ..Default::default()
-                    })
-                    .collect(),
-            )));
+                &client::vp8(),
+                &layers,
+            );
             publish
                 .add_track(video.clone() as Arc<dyn TrackLocal>)
                 .await?;
             tracks.push((video, layers));
-        }
-        let mut video_mid = String::new();
-        if self.publisher {
-            let offer = publish.create_offer(None).await?;
-            publish.set_local_description(offer).await?;
-            let sdp = local_sdp(&publish, &publish_handler).await;
+            let (sdp, mids) = client::publish_offer(publish.as_ref(), &publish_handler).await?;
             let mut described = Vec::new();
-            for t in publish.get_transceivers().await {
-                let (Ok(Some(mid)), Ok(Some(sender))) = (t.mid().await, t.sender().await) else {
-                    continue;
-                };
-                let audio = sender.track().kind().await == RtpCodecKind::Audio;
-                if !audio {
-                    video_mid = mid.clone();
+            for (mid, kind) in mids {
+                described.push(json!({"mid": mid, "source": client::source_of(kind)}));
+                if kind != RtpCodecKind::Audio {
+                    video_mid = mid;
                 }
-                described.push(
-                    json!({"mid": mid, "source": if audio { "microphone" } else { "camera" }}),
-                );
             }
             sink.send(Message::text(
                 json!({"type": "offer", "pc": "publish", "sdp": sdp, "tracks": described})
@@ -309,8 +205,8 @@ impl Participant {
             ))
             .await?;
         }
-        let mut subscribe: Option<Arc<dyn PeerConnection>> = None;
-        let mut ext_ids = (None, None);
+        let mut subscribe: Option<(Arc<dyn PeerConnection>, Arc<ClientHandler>)> = None;
+        let mut ext_ids = HeaderIds::default();
         let mut sending = tokio::time::interval_at(
             tokio::time::Instant::from_std(self.start),
             Duration::from_millis(20),
@@ -328,29 +224,13 @@ impl Participant {
                     match (m["type"].as_str(), m["pc"].as_str()) {
                         (Some("answer"), Some("publish")) => {
                             let sdp = m["sdp"].as_str().unwrap_or_default().to_owned();
-                            ext_ids = (
-                                extmap_id(&sdp, "urn:ietf:params:rtp-hdrext:sdes:mid"),
-                                extmap_id(&sdp, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"),
-                            );
+                            ext_ids = HeaderIds::of(&sdp);
                             publish.set_remote_description(RTCSessionDescription::answer(sdp)?).await?;
                         }
                         (Some("offer"), Some("subscribe")) => {
-                            let (pc, handler) = match &subscribe {
-                                Some(pc) => (pc.clone(), None),
-                                None => {
-                                    let (pc, h) = peer_connection(&self.bind, Some(self.counters.clone())).await?;
-                                    subscribe = Some(pc.clone());
-                                    (pc, Some(h))
-                                }
-                            };
                             let sdp = m["sdp"].as_str().unwrap_or_default().to_owned();
-                            pc.set_remote_description(RTCSessionDescription::offer(sdp)?).await?;
-                            let answer = pc.create_answer(None).await?;
-                            pc.set_local_description(answer).await?;
-                            let sdp = match &handler {
-                                Some(h) => local_sdp(&pc, h).await,
-                                None => pc.local_description().await.map(|d| d.sdp).unwrap_or_default(),
-                            };
+                            let on_track = || Some(measure(self.counters.clone()));
+                            let sdp = client::answer_subscribe_offer(&mut subscribe, &options, on_track, sdp).await?;
                             sink.send(Message::text(json!({"type": "answer", "pc": "subscribe", "sdp": sdp}).to_string())).await?;
                             for t in m["tracks"].as_array().into_iter().flatten() {
                                 if t["source"] == "camera" {
@@ -381,54 +261,28 @@ impl Participant {
             .send(Message::text(json!({"type": "leave"}).to_string()))
             .await;
         let _ = publish.close().await;
-        if let Some(pc) = subscribe {
+        if let Some((pc, _)) = subscribe {
             let _ = pc.close().await;
         }
         Ok(())
     }
 
-    async fn send(
-        &self,
-        tracks: &[SentTrack],
-        seq: u16,
-        (mid_id, rid_id): (Option<u8>, Option<u8>),
-        video_mid: &str,
-    ) {
+    async fn send(&self, tracks: &[SentTrack], seq: u16, ids: HeaderIds, video_mid: &str) {
         for (index, (track, layers)) in tracks.iter().enumerate() {
             for (layer, (rid, ssrc)) in layers.iter().enumerate() {
                 let video = index > 0;
                 let size = SIZES[if video { layer + 1 } else { 0 }];
                 let mut payload = Vec::with_capacity(size);
                 if video {
-                    payload.extend_from_slice(&[0x10, 0, 0, 0, 0x9d, 0x01, 0x2a]);
-                    let (w, h) = [(320u16, 180u16), (640, 360), (1280, 720)][layer];
-                    payload.extend_from_slice(&w.to_le_bytes());
-                    payload.extend_from_slice(&h.to_le_bytes());
+                    let (w, h) = client::layer_size(rid);
+                    payload.extend_from_slice(&client::vp8_keyframe_start(w, h));
                 }
                 payload.extend_from_slice(&now_micros().to_be_bytes());
                 payload.resize(size, 0xa5);
-                let mut header = rtc::rtp::Header {
-                    version: 2,
-                    payload_type: if video { 96 } else { 111 },
-                    sequence_number: seq,
-                    timestamp: u32::from(seq).wrapping_mul(if video { 3000 } else { 960 }),
-                    ssrc: *ssrc,
-                    marker: true,
-                    ..Default::default()
-                };
-                if video {
-                    header.extension = true;
-                    header.extension_profile = 0xBEDE;
-                    if let Some(id) = mid_id {
-                        let _ = header.set_extension(id, bytes::Bytes::from(video_mid.to_owned()));
-                    }
-                    if let Some(id) = rid_id {
-                        let _ = header.set_extension(id, bytes::Bytes::from(rid.clone()));
-                    }
-                }
-                let packet = rtc::rtp::Packet {
-                    header,
-                    payload: payload.into(),
+                let packet = if video {
+                    client::video_packet(*ssrc, seq, ids, video_mid, rid, payload.into())
+                } else {
+                    client::audio_packet(*ssrc, seq, payload.into())
                 };
                 if track.write_rtp(packet).await.is_ok() {
                     if !video {

@@ -2,122 +2,26 @@
 //! test-only `federation.allow_insecure_http`): following with automatic and manual
 //! acceptance, a blocked domain, and deliveries that wait for an instance that was stopped.
 
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use maille_testing::TestClient;
 use serde_json::{json, Value};
 
-use crate::helpers::{sigterm, Instance};
+use crate::helpers::{json_list as list, until, Node};
 
-/// An instance that federates over plain http on localhost.
-struct Node {
-    instance: Instance,
-    server: Option<Child>,
+/// Asks to follow `handle` as `client`.
+async fn follow(client: &TestClient, handle: &str) -> reqwest::Response {
+    client
+        .post("/api/federation/follows", json!({"handle": handle}))
+        .await
 }
 
-impl Node {
-    fn new() -> Node {
-        Node {
-            instance: Instance::new(),
-            server: None,
-        }
-    }
-
-    fn base(&self) -> String {
-        format!("http://localhost:{}", self.instance.port)
-    }
-
-    fn domain(&self) -> String {
-        format!("localhost:{}", self.instance.port)
-    }
-
-    fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("MAILLE_PUBLIC_URL", self.base()),
-            ("MAILLE_FEDERATION__ALLOW_INSECURE_HTTP", "true".to_owned()),
-            (
-                "MAILLE_FEDERATION__DELIVERY_FIRST_RETRY_SECONDS",
-                "1".to_owned(),
-            ),
-        ]
-    }
-
-    fn user(&self, name: &str) {
-        let mut command = self.instance.command(&[
-            "admin",
-            "user",
-            "create",
-            "--username",
-            name,
-            "--email",
-            &format!("{name}@example.org"),
-            "--password",
-            "correct horse battery",
-        ]);
-        let output = command.output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    async fn start(&mut self) {
-        let env = self.env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.server = Some(self.instance.serve_with(&["serve"], &env).await);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut server) = self.server.take() {
-            sigterm(&server);
-            server.wait().unwrap();
-        }
-    }
-
-    async fn login(&self, name: &str) -> TestClient {
-        let client = TestClient::new(&self.base());
-        let (status, body) = client.login(name, "correct horse battery").await;
-        assert_eq!(status, 200, "{body}");
-        client
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(mut server) = self.server.take() {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
-    }
-}
-
-async fn list(client: &TestClient, path: &str) -> Vec<Value> {
-    let response = client.get(path).await;
-    assert_eq!(response.status(), 200, "{path}");
-    response.json::<Vec<Value>>().await.unwrap()
-}
-
-/// Waits (up to 30 s, checking often) until `check` holds on the list at `path`.
-async fn until(
-    client: &TestClient,
-    path: &str,
-    what: &str,
-    check: impl Fn(&[Value]) -> bool,
-) -> Vec<Value> {
-    let started = Instant::now();
-    loop {
-        let items = list(client, path).await;
-        if check(&items) {
-            return items;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{what}: {items:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// Waits until `client` follows exactly one actor, accepted.
+async fn until_accepted(client: &TestClient, what: &str) {
+    until(client, "/api/federation/following", what, |items| {
+        items.len() == 1 && items[0]["state"] == "accepted"
+    })
+    .await;
 }
 
 fn states(items: &[Value]) -> Vec<(String, String)> {
@@ -204,12 +108,7 @@ async fn two_instances_discover_and_follow_each_other() {
     // Automatic acceptance.
     let alice = a.login("alice").await;
     let bob = b.login("bob").await;
-    let response = alice
-        .post(
-            "/api/federation/follows",
-            json!({"handle": format!("@bob@{}", b.domain())}),
-        )
-        .await;
+    let response = follow(&alice, &format!("@bob@{}", b.domain())).await;
     assert_eq!(response.status(), 201, "{:?}", response.text().await);
     let bob_handle = format!("@bob@{}", b.domain());
     until(
@@ -235,9 +134,7 @@ async fn two_instances_discover_and_follow_each_other() {
         .await;
     assert_eq!(response.status(), 200);
     let carol = a.login("carol").await;
-    let response = carol
-        .post("/api/federation/follows", json!({"handle": bob_handle}))
-        .await;
+    let response = follow(&carol, &bob_handle).await;
     assert_eq!(response.status(), 201);
     let carol_handle = format!("@carol@{}", a.domain());
     let pending = until(&bob, "/api/federation/followers", "carol asks", |items| {
@@ -320,20 +217,12 @@ async fn activities_queued_while_an_instance_is_down_arrive_once_it_is_back() {
     let mut clients = Vec::new();
     for name in names {
         let client = a.login(name).await;
-        let response = client
-            .post("/api/federation/follows", json!({"handle": bob_handle}))
-            .await;
+        let response = follow(&client, &bob_handle).await;
         assert_eq!(response.status(), 201);
         clients.push(client);
     }
     for client in &clients {
-        until(
-            client,
-            "/api/federation/following",
-            "accepted before the stop",
-            |items| items.len() == 1 && items[0]["state"] == "accepted",
-        )
-        .await;
+        until_accepted(client, "accepted before the stop").await;
     }
     b.stop();
     // While B is down: everyone unfollows and follows again (two activities each, in order).
@@ -349,13 +238,7 @@ async fn activities_queued_while_an_instance_is_down_arrive_once_it_is_back() {
                 .status(),
             204
         );
-        assert_eq!(
-            client
-                .post("/api/federation/follows", json!({"handle": bob_handle}))
-                .await
-                .status(),
-            201
-        );
+        assert_eq!(follow(client, &bob_handle).await.status(), 201);
     }
     b.start().await;
     let bob = b.login("bob").await;
@@ -375,13 +258,7 @@ async fn activities_queued_while_an_instance_is_down_arrive_once_it_is_back() {
     )
     .await;
     for client in &clients {
-        until(
-            client,
-            "/api/federation/following",
-            "accepted after the restart",
-            |items| items.len() == 1 && items[0]["state"] == "accepted",
-        )
-        .await;
+        until_accepted(client, "accepted after the restart").await;
     }
     // Nothing is left in A's queue and each follower is there exactly once.
     assert_eq!(
@@ -414,12 +291,7 @@ async fn a_blocked_domain_gets_nothing_through() {
     assert_eq!(response.status(), 204);
     // A's follow reaches B's inbox and is refused there: bob gets no follower.
     let alice = a.login("alice").await;
-    let response = alice
-        .post(
-            "/api/federation/follows",
-            json!({"handle": format!("@bob@{}", b.domain())}),
-        )
-        .await;
+    let response = follow(&alice, &format!("@bob@{}", b.domain())).await;
     assert_eq!(response.status(), 201);
     // A's delivery of the Follow ends (refused with 403, which is final) ...
     let admin_a_needed = a.instance.run(&["admin", "user", "promote", "alice"]);
@@ -448,12 +320,7 @@ async fn a_blocked_domain_gets_nothing_through() {
         "pending"
     );
     // B cannot follow A either: B refuses to fetch from a blocked domain.
-    let response = bob
-        .post(
-            "/api/federation/follows",
-            json!({"handle": format!("@alice@{}", a.domain())}),
-        )
-        .await;
+    let response = follow(&bob, &format!("@alice@{}", a.domain())).await;
     assert_eq!(response.status(), 403);
     // The block lifted, the next follow goes through.
     let response = bob
@@ -464,20 +331,9 @@ async fn a_blocked_domain_gets_nothing_through() {
         )
         .await;
     assert_eq!(response.status(), 204);
-    let response = bob
-        .post(
-            "/api/federation/follows",
-            json!({"handle": format!("@alice@{}", a.domain())}),
-        )
-        .await;
+    let response = follow(&bob, &format!("@alice@{}", a.domain())).await;
     assert_eq!(response.status(), 201);
-    until(
-        &bob,
-        "/api/federation/following",
-        "bob follows alice",
-        |items| items.len() == 1 && items[0]["state"] == "accepted",
-    )
-    .await;
+    until_accepted(&bob, "bob follows alice").await;
     a.stop();
     b.stop();
 }

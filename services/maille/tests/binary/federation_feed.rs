@@ -4,123 +4,11 @@
 //! public room is announced and withdrawn the same way; and a Mastodon-shaped instance (a
 //! stub with its own keys) is followed and its signed `Create` of a `Note` reaches the feed.
 
-use std::process::Child;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
-
-use actix_web::{web, App, HttpResponse, HttpServer};
 use maille_testing::TestClient;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::helpers::{sigterm, Instance};
-
-const PASSWORD: &str = "correct horse battery";
-
-/// An instance that federates over plain http on localhost.
-struct Node {
-    instance: Instance,
-    server: Option<Child>,
-}
-
-impl Node {
-    fn new() -> Node {
-        Node {
-            instance: Instance::new(),
-            server: None,
-        }
-    }
-
-    fn base(&self) -> String {
-        format!("http://localhost:{}", self.instance.port)
-    }
-
-    fn domain(&self) -> String {
-        format!("localhost:{}", self.instance.port)
-    }
-
-    fn user(&self, name: &str) {
-        let email = format!("{name}@example.org");
-        let output = self
-            .instance
-            .command(&[
-                "admin",
-                "user",
-                "create",
-                "--username",
-                name,
-                "--email",
-                &email,
-                "--password",
-                PASSWORD,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    async fn start(&mut self) {
-        let env = [
-            ("MAILLE_PUBLIC_URL", self.base()),
-            ("MAILLE_FEDERATION__ALLOW_INSECURE_HTTP", "true".to_owned()),
-            (
-                "MAILLE_FEDERATION__DELIVERY_FIRST_RETRY_SECONDS",
-                "1".to_owned(),
-            ),
-        ];
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.server = Some(self.instance.serve_with(&["serve"], &env).await);
-    }
-
-    async fn login(&self, name: &str) -> TestClient {
-        let client = TestClient::new(&self.base());
-        let (status, body) = client.login(name, PASSWORD).await;
-        assert_eq!(status, 200, "{body}");
-        client
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            sigterm(&server);
-            let mut server = server;
-            let _ = server.wait();
-        }
-    }
-}
-
-async fn json_list(client: &TestClient, path: &str) -> Vec<Value> {
-    let response = client.get(path).await;
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.unwrap()
-}
-
-/// Polls `path` (every 100 ms, for at most 30 s: a guard, not a timing assertion) until
-/// `check` holds; returns the list.
-async fn until(
-    client: &TestClient,
-    path: &str,
-    what: &str,
-    check: impl Fn(&[Value]) -> bool,
-) -> Vec<Value> {
-    let started = Instant::now();
-    loop {
-        let items = json_list(client, path).await;
-        if check(&items) {
-            return items;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{what}: {items:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use crate::helpers::{json_list, until, Node, Signer, Stub};
 
 async fn follow(client: &TestClient, handle: &str) {
     let response = client
@@ -283,155 +171,78 @@ async fn public_pads_reach_the_feed_of_followers_on_another_instance() {
 /// A Mastodon-shaped stub instance on localhost: WebFinger, the actor `gargron` with a key
 /// pair, and inboxes that record what they receive.
 struct Mastodon {
+    stub: Stub,
     base: String,
-    received: Arc<Mutex<Vec<Value>>>,
-    handle: actix_web::dev::ServerHandle,
-    data: activitypub_federation::config::Data<()>,
-    client: reqwest_middleware::ClientWithMiddleware,
+    signer: Signer,
 }
 
 impl Mastodon {
     async fn start() -> Mastodon {
         let keys = activitypub_federation::http_signatures::generate_actor_keypair().unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let base = format!("http://localhost:{port}");
-        let actor_id = format!("{base}/users/gargron");
-        let actor = json!({
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": actor_id,
-            "type": "Person",
-            "preferredUsername": "gargron",
-            "name": "Eugen",
-            "inbox": format!("{actor_id}/inbox"),
-            "outbox": format!("{actor_id}/outbox"),
-            "followers": format!("{actor_id}/followers"),
-            "url": format!("{base}/@gargron"),
-            "manuallyApprovesFollowers": false,
-            "endpoints": {"sharedInbox": format!("{base}/inbox")},
-            "publicKey": {"id": format!("{actor_id}#main-key"), "owner": actor_id, "publicKeyPem": keys.public_key},
-        });
-        let finger = json!({
-            "subject": format!("acct:gargron@localhost:{port}"),
-            "links": [{"rel": "self", "type": "application/activity+json", "href": actor_id}],
-        });
-        let received: Arc<Mutex<Vec<Value>>> = Arc::default();
-        let inbox = received.clone();
-        let server = HttpServer::new(move || {
-            let (actor, finger, inbox) = (actor.clone(), finger.clone(), inbox.clone());
-            let record = move |body: web::Bytes| {
-                let inbox = inbox.clone();
-                async move {
-                    if let Ok(v) = serde_json::from_slice::<Value>(&body) {
-                        inbox.lock().unwrap().push(v);
-                    }
-                    HttpResponse::Accepted().finish()
-                }
-            };
-            App::new()
-                .route(
-                    "/users/gargron",
-                    web::get().to(move || {
-                        let actor = actor.clone();
-                        async move {
-                            HttpResponse::Ok()
-                                .content_type("application/activity+json")
-                                .json(actor)
-                        }
-                    }),
-                )
-                .route(
-                    "/.well-known/webfinger",
-                    web::get().to(move || {
-                        let finger = finger.clone();
-                        async move {
-                            HttpResponse::Ok()
-                                .content_type("application/jrd+json")
-                                .json(finger)
-                        }
-                    }),
-                )
-                .route("/inbox", web::post().to(record.clone()))
-                .route("/users/gargron/inbox", web::post().to(record))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        let signing = maille_federation::SigningActor {
+        let public_key = keys.public_key.clone();
+        let stub = Stub::start(
+            |base| {
+                let actor_id = format!("{base}/users/gargron");
+                let port = Url::parse(base).unwrap().port().unwrap();
+                let actor = json!({
+                    "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+                    "id": actor_id,
+                    "type": "Person",
+                    "preferredUsername": "gargron",
+                    "name": "Eugen",
+                    "inbox": format!("{actor_id}/inbox"),
+                    "outbox": format!("{actor_id}/outbox"),
+                    "followers": format!("{actor_id}/followers"),
+                    "url": format!("{base}/@gargron"),
+                    "manuallyApprovesFollowers": false,
+                    "endpoints": {"sharedInbox": format!("{base}/inbox")},
+                    "publicKey": {"id": format!("{actor_id}#main-key"), "owner": actor_id, "publicKeyPem": public_key},
+                });
+                let finger = json!({
+                    "subject": format!("acct:gargron@localhost:{port}"),
+                    "links": [{"rel": "self", "type": "application/activity+json", "href": actor_id}],
+                });
+                vec![
+                    (
+                        "/users/gargron".to_owned(),
+                        "application/activity+json",
+                        actor,
+                    ),
+                    (
+                        "/.well-known/webfinger".to_owned(),
+                        "application/jrd+json",
+                        finger,
+                    ),
+                ]
+            },
+            &["/inbox", "/users/gargron/inbox"],
+        );
+        let base = stub.base.clone();
+        let signer = Signer::new(&maille_federation::SigningActor {
             id: Url::parse(&format!("{base}/users/gargron")).unwrap(),
             inbox: Url::parse(&format!("{base}/inbox")).unwrap(),
             public_key_pem: keys.public_key.clone(),
             private_key_pem: keys.private_key.clone(),
-        };
-        maille_federation::policy::install_tls_provider();
-        let client: reqwest_middleware::ClientWithMiddleware =
-            reqwest_federation::Client::new().into();
-        let config = activitypub_federation::config::FederationConfig::builder()
-            .domain(format!("localhost:{port}"))
-            .client(client.clone())
-            .app_data(())
-            .debug(true)
-            .signed_fetch_actor(&signing)
-            .build()
-            .await
-            .unwrap();
-        Mastodon {
-            base,
-            received,
-            handle,
-            data: config.to_request_data(),
-            client,
-        }
+        })
+        .await;
+        Mastodon { stub, base, signer }
     }
 
     /// Posts `activity`, signed by gargron, to `inbox`; returns the status.
     async fn send(&self, inbox: &str, activity: &Value) -> u16 {
-        let url = Url::parse(inbox).unwrap();
-        let builder = self
-            .client
-            .post(inbox)
-            .header("Content-Type", "application/activity+json")
-            .header(
-                "Host",
-                format!("{}:{}", url.host_str().unwrap(), url.port().unwrap()),
-            )
-            .header("Date", httpdate::fmt_http_date(SystemTime::now()));
-        let request = self
-            .data
-            .sign_request(builder, activity.to_string().into())
+        self.signer
+            .post(inbox, &activity.to_string(), "application/activity+json")
             .await
-            .unwrap();
-        self.client
-            .execute(request)
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
     }
 
     /// The first activity received of type `kind`, waiting for it (30 s at most).
     async fn received(&self, kind: &str) -> Value {
-        let started = Instant::now();
-        loop {
-            if let Some(found) = self
-                .received
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|a| a["type"] == kind)
-            {
-                return found.clone();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "no {kind} received"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let has = |items: &[Value]| items.iter().any(|a| a["type"] == kind);
+        let received = self
+            .stub
+            .received_when(&format!("no {kind} received"), has)
+            .await;
+        received.into_iter().find(|a| a["type"] == kind).unwrap()
     }
 }
 
@@ -520,5 +331,5 @@ async fn a_mastodon_post_reaches_the_feed_of_its_follower() {
         |items| items.is_empty(),
     )
     .await;
-    mastodon.handle.stop(false).await;
+    mastodon.stub.handle.stop(false).await;
 }

@@ -8,126 +8,55 @@
 //! Each instance has its own "browser" (a client with its own cookie jar): on `localhost`
 //! cookies ignore the port, so one jar would mix the two instances' sessions.
 
-use std::process::Child;
-
 use maille_federation::home_sign_in::assertion::{self, Claims};
 use maille_testing::TestClient;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::helpers::{repository, Instance};
+use crate::helpers::{pads_js, Node, PASSWORD};
 
-const PASSWORD: &str = "correct horse battery";
-
-/// An instance that federates over plain http on localhost.
-struct Host {
-    instance: Instance,
-    server: Option<Child>,
+/// An instance that federates over plain http on localhost, with these users (name, admin),
+/// started.
+async fn host(users: &[(&str, bool)]) -> Node {
+    let mut node = Node::new();
+    for (name, admin) in users {
+        node.user_with(name, *admin);
+    }
+    node.start().await;
+    node
 }
 
-impl Host {
-    async fn start(users: &[(&str, bool)]) -> Host {
-        let instance = Instance::new();
-        for (name, admin) in users {
-            let email = format!("{name}@example.org");
-            let mut args = vec![
-                "admin",
-                "user",
-                "create",
-                "--username",
-                name,
-                "--email",
-                &email,
-                "--password",
-                PASSWORD,
-            ];
-            if *admin {
-                args.push("--admin");
-            }
-            let output = instance.run(&args);
-            assert!(
-                output.status.success(),
-                "{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        let base = format!("http://localhost:{}", instance.port);
-        let server = instance
-            .serve_with(
-                &["serve"],
-                &[
-                    ("MAILLE_PUBLIC_URL", base.as_str()),
-                    ("MAILLE_FEDERATION__ALLOW_INSECURE_HTTP", "true"),
-                ],
-            )
-            .await;
-        Host {
-            instance,
-            server: Some(server),
-        }
-    }
-
-    fn base(&self) -> String {
-        format!("http://localhost:{}", self.instance.port)
-    }
-
-    fn domain(&self) -> String {
-        format!("localhost:{}", self.instance.port)
-    }
-
-    fn browser(&self) -> TestClient {
-        TestClient::new(&self.base())
-    }
-
-    async fn login(&self, name: &str) -> TestClient {
-        let client = self.browser();
-        let (status, body) = client.login(name, PASSWORD).await;
-        assert_eq!(status, 200, "{body}");
-        client
-    }
-
-    /// The private key of a local user's actor, read from the instance's database (to forge
-    /// assertions that only the clock or the claims make wrong).
-    async fn private_key(&self, username: &str) -> String {
-        use diesel::prelude::*;
-        use maille_database::schema::{federation_local_actors as k, users as u};
-        // Keys are made the first time the actor is needed: ask for it.
-        let response = reqwest::Client::new()
-            .get(format!("{}/ap/users/{username}", self.base()))
-            .header("Accept", "application/activity+json")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let settings = maille_config::DatabaseSettings::default();
-        let db =
-            maille_database::Database::connect(self.instance.database.url(), &settings).unwrap();
-        let username = username.to_owned();
-        db.run(move |conn| {
-            let id: i64 = u::table
-                .filter(u::username.eq(&username))
-                .select(u::id)
-                .first(conn)
-                .map_err(maille_database::DatabaseError::Query)?;
-            k::table
-                .filter(k::kind.eq("user"))
-                .filter(k::local_id.eq(id))
-                .select(k::private_key_pem)
-                .first::<String>(conn)
-                .map_err(maille_database::DatabaseError::Query)
-        })
+/// The private key of a local user's actor, read from the instance's database (to forge
+/// assertions that only the clock or the claims make wrong).
+async fn private_key(host: &Node, username: &str) -> String {
+    use diesel::prelude::*;
+    use maille_database::schema::{federation_local_actors as k, users as u};
+    // Keys are made the first time the actor is needed: ask for it.
+    let response = reqwest::Client::new()
+        .get(format!("{}/ap/users/{username}", host.base()))
+        .header("Accept", "application/activity+json")
+        .send()
         .await
-        .unwrap()
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        if let Some(mut server) = self.server.take() {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
-    }
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let settings = maille_config::DatabaseSettings::default();
+    let db = maille_database::Database::connect(host.instance.database.url(), &settings).unwrap();
+    let username = username.to_owned();
+    db.run(move |conn| {
+        let id: i64 = u::table
+            .filter(u::username.eq(&username))
+            .select(u::id)
+            .first(conn)
+            .map_err(maille_database::DatabaseError::Query)?;
+        k::table
+            .filter(k::kind.eq("user"))
+            .filter(k::local_id.eq(id))
+            .select(k::private_key_pem)
+            .first::<String>(conn)
+            .map_err(maille_database::DatabaseError::Query)
+    })
+    .await
+    .unwrap()
 }
 
 fn query(url: &Url) -> Value {
@@ -187,15 +116,7 @@ async fn finish(browser_a: &TestClient, assertion: &str) -> (u16, Value, Option<
 }
 
 fn node(args: &[&str]) -> Value {
-    let js = repository().join("services/pads/tests/js");
-    if !js.join("node_modules/y-websocket").exists() {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&js)
-            .status()
-            .expect("npm runs (Node.js is needed for this test)");
-        assert!(status.success());
-    }
+    let js = pads_js();
     let output = std::process::Command::new("node")
         .arg("signed_in.mjs")
         .args(args)
@@ -213,8 +134,8 @@ fn node(args: &[&str]) -> Value {
 
 #[tokio::test]
 async fn someone_of_another_instance_signs_in_and_works_in_a_space_there() {
-    let a = Host::start(&[("carol", false)]).await;
-    let b = Host::start(&[("bob", false)]).await;
+    let a = host(&[("carol", false)]).await;
+    let b = host(&[("bob", false)]).await;
     let bob = format!("bob@{}", b.domain());
 
     // B publishes where its users confirm sign-ins elsewhere.
@@ -372,8 +293,8 @@ async fn someone_of_another_instance_signs_in_and_works_in_a_space_there() {
 
 #[tokio::test]
 async fn forged_misdirected_replayed_expired_and_blocked_sign_ins_are_refused() {
-    let a = Host::start(&[("carol", true)]).await;
-    let b = Host::start(&[("bob", false), ("eve", false)]).await;
+    let a = host(&[("carol", true)]).await;
+    let b = host(&[("bob", false), ("eve", false)]).await;
     let bob = format!("@bob@{}", b.domain());
     let browser_b = b.login("bob").await;
     let now = maille_database::now();
@@ -410,8 +331,8 @@ async fn forged_misdirected_replayed_expired_and_blocked_sign_ins_are_refused() 
 
     // Bob's own key, but expired; then one claiming another subject (eve, on B); then one
     // whose issuer is not the subject's instance.
-    let bob_key = b.private_key("bob").await;
-    let eve_key = b.private_key("eve").await;
+    let bob_key = private_key(&b, "bob").await;
+    let eve_key = private_key(&b, "eve").await;
     for (sub, key, iat, exp, iss) in [
         (bob_id.clone(), &bob_key, now - 400, now - 300, b.base()),
         (

@@ -49,7 +49,7 @@ pub async fn export(
     path: web::Path<String>,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse> {
-    let opened = open(&pads, &path, user.0.map(|u| u.id), false).await?;
+    let opened = open(&pads, &path, user.0.as_ref(), false).await?;
     let format = query.format;
     let pad = opened.row.id.clone();
     let history = opened.row.history;
@@ -111,7 +111,7 @@ pub async fn import(
     path: web::Path<String>,
     body: web::Json<Import>,
 ) -> Result<HttpResponse> {
-    let opened = open_to_edit(&pads, &path, user.0.as_ref().map(|u| u.id)).await?;
+    let opened = open_to_edit(&pads, &path, user.0.as_ref()).await?;
     let body = body.into_inner();
     let nodes = match body.format {
         ImportFormat::Text => parse_text(&body.content),

@@ -103,7 +103,7 @@ pub async fn list_versions(
     user: OptionalUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let opened = open(&pads, &path, user.0.map(|u| u.id), false).await?;
+    let opened = open(&pads, &path, user.0.as_ref(), false).await?;
     let id = opened.row.id.clone();
     let rows = pads
         .database()
@@ -136,8 +136,8 @@ pub async fn save_version(
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(PadsError::invalid("name", "1 to 100 characters"));
     }
-    let by = user.0.map(|u| u.id);
-    let opened = open_to_edit(&pads, &path, by).await?;
+    let by = user.0.as_ref().map(|u| u.id);
+    let opened = open_to_edit(&pads, &path, user.0.as_ref()).await?;
     let row = save_current(&pads, &opened.row, &name, by).await?;
     let view = views(&pads, vec![row])
         .await?
@@ -176,7 +176,7 @@ pub async fn get_version(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (id, version_text) = path.into_inner();
-    let opened = open(&pads, &id, user.0.map(|u| u.id), false).await?;
+    let opened = open(&pads, &id, user.0.as_ref(), false).await?;
     let (row, document) = version(&pads, &opened.row, version_id(&version_text)?).await?;
     let nodes = read(document.doc());
     let content = VersionContent {
@@ -204,8 +204,8 @@ pub async fn restore_version(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (id, version_text) = path.into_inner();
-    let by = user.0.map(|u| u.id);
-    let opened = open_to_edit(&pads, &id, by).await?;
+    let by = user.0.as_ref().map(|u| u.id);
+    let opened = open_to_edit(&pads, &id, user.0.as_ref()).await?;
     let (_, document) = version(&pads, &opened.row, version_id(&version_text)?).await?;
     let nodes = read(document.doc());
     save_current(&pads, &opened.row, "before restore", by).await?;

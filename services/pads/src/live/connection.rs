@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
 use futures_util::StreamExt as _;
-use maille_accounts::{Accounts, UserId};
+use maille_accounts::Accounts;
+use maille_http::TokenBucket;
 use serde::Deserialize;
 
 use super::protocol;
-use super::rate::Bucket;
 use super::room::{Command, Outgoing};
 use super::Joined;
 use crate::pad::{Access, PadId};
@@ -29,7 +29,11 @@ pub struct ConnectQuery {
 
 /// The logged-in user making a WebSocket request: by the `token` parameter, or by the session
 /// cookie when the request comes from this instance's own pages (or from no page at all).
-async fn who(pads: &Pads, req: &HttpRequest, token: Option<String>) -> Option<UserId> {
+async fn who(
+    pads: &Pads,
+    req: &HttpRequest,
+    token: Option<String>,
+) -> Option<crate::pad::SignedIn> {
     let accounts: &Accounts = pads.accounts();
     let own_origin = pads.settings().public_origin();
     let same_site = req
@@ -49,7 +53,10 @@ async fn who(pads: &Pads, req: &HttpRequest, token: Option<String>) -> Option<Us
         .run(move |conn| maille_accounts::sessions::resume(conn, &settings, &token, now))
         .await;
     match found {
-        Ok(found) => found.map(|(_, user)| user.user_id()),
+        Ok(found) => found.map(|(_, user)| crate::pad::SignedIn {
+            id: user.user_id(),
+            remote: user.is_remote(),
+        }),
         Err(error) => {
             tracing::warn!(%error, "a pad connection's session could not be checked");
             None
@@ -151,14 +158,14 @@ async fn serve(
     let settings = live.settings();
     let interval = Duration::from_secs(settings.ping_interval_seconds.max(1));
     let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-    let mut bucket = Bucket::new(
+    let mut bucket = TokenBucket::per_second(
         settings.updates_per_second,
         settings.update_burst,
         Instant::now(),
     );
     // Every other message (awareness, mostly: carets moving) is relayed to everyone too, so
     // it is limited as well, more generously.
-    let mut other_bucket = Bucket::new(
+    let mut other_bucket = TokenBucket::per_second(
         settings.updates_per_second.saturating_mul(5),
         settings.update_burst.saturating_mul(5),
         Instant::now(),

@@ -5,7 +5,6 @@ mod connection;
 pub(crate) mod document;
 pub mod fuzzing;
 pub mod protocol;
-mod rate;
 mod room;
 pub(crate) mod storage;
 mod writer;

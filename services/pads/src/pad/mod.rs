@@ -14,7 +14,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use rules::{Access, Viewer};
+pub use rules::{Access, SignedIn, Viewer};
 
 use crate::error::Result;
 
@@ -230,7 +230,7 @@ pub fn open(
     conn: &mut DbConnection,
     spaces: &maille_spaces::Spaces,
     id: &PadId,
-    user: Option<UserId>,
+    user: Option<SignedIn>,
     now: UnixTime,
     include_trashed: bool,
 ) -> Result<Option<Opened>> {
@@ -238,10 +238,14 @@ pub fn open(
         return Ok(None);
     };
     let space_role = match (row.owner(), user) {
-        (Owner::Space(space), Some(user)) => spaces.role_of_blocking(conn, space, user)?,
+        (Owner::Space(space), Some(user)) => spaces.role_of_blocking(conn, space, user.id)?,
         _ => None,
     };
-    let viewer = Viewer { user, space_role };
+    let viewer = Viewer {
+        user: user.map(|u| u.id),
+        remote: user.is_some_and(|u| u.remote),
+        space_role,
+    };
     let Some(access) = rules::access(&row, via, &viewer, now) else {
         return Ok(None);
     };

@@ -2,7 +2,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use diesel::prelude::*;
-use maille_accounts::{OptionalUser, UserId};
+use maille_accounts::{CurrentUser, OptionalUser, UserId};
 use maille_database::schema::pads;
 use maille_database::UnixTime;
 use maille_spaces::SpaceId;
@@ -290,7 +290,7 @@ pub struct ListQuery {
 #[get("/api/pads")]
 pub async fn list_pads(
     pads: web::Data<Pads>,
-    user: maille_accounts::CurrentUser,
+    user: CurrentUser,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse> {
     let query = query.into_inner();
@@ -334,6 +334,7 @@ pub async fn list_pads(
         .await?;
     let viewer = super::Viewer {
         user: Some(me),
+        remote: user.remote,
         space_role: role,
     };
     let opened: Vec<Opened> = rows
@@ -356,7 +357,7 @@ pub async fn list_pads(
 pub(crate) async fn open_to_manage(
     pads: &Pads,
     id: &str,
-    user: Option<UserId>,
+    user: Option<&CurrentUser>,
     include_trashed: bool,
 ) -> Result<Opened> {
     let opened = open(pads, id, user, include_trashed).await?;
@@ -368,7 +369,11 @@ pub(crate) async fn open_to_manage(
 }
 
 /// Opens a pad for someone who may edit it; 403 `forbidden` for read-only callers.
-pub(crate) async fn open_to_edit(pads: &Pads, id: &str, user: Option<UserId>) -> Result<Opened> {
+pub(crate) async fn open_to_edit(
+    pads: &Pads,
+    id: &str,
+    user: Option<&CurrentUser>,
+) -> Result<Opened> {
     let opened = open(pads, id, user, false).await?;
     if opened.access == Access::Edit {
         Ok(opened)
@@ -381,10 +386,11 @@ pub(crate) async fn open_to_edit(pads: &Pads, id: &str, user: Option<UserId>) ->
 pub(crate) async fn open(
     pads: &Pads,
     id: &str,
-    user: Option<UserId>,
+    user: Option<&CurrentUser>,
     include_trashed: bool,
 ) -> Result<Opened> {
     let id = PadId::parse(id).ok_or(PadsError::NotFound)?;
+    let user = user.map(super::SignedIn::from);
     let spaces = pads.spaces().clone();
     let now = maille_database::now();
     pads.database()
@@ -403,7 +409,7 @@ pub async fn get_pad(
     user: OptionalUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let opened = open(&pads, &path, user.0.map(|u| u.id), true).await?;
+    let opened = open(&pads, &path, user.0.as_ref(), true).await?;
     Ok(HttpResponse::Ok().json(view(&pads, opened).await?))
 }
 
@@ -435,7 +441,7 @@ pub async fn update_pad(
 ) -> Result<HttpResponse> {
     let body = body.into_inner();
     let title = body.title.as_deref().map(check_title).transpose()?;
-    let opened = open_to_manage(&pads, &path, user.0.map(|u| u.id), false).await?;
+    let opened = open_to_manage(&pads, &path, user.0.as_ref(), false).await?;
     if let Some(visibility) = body.visibility {
         let ownerless = opened.row.owner() == Owner::Nobody;
         if ownerless && matches!(visibility, Visibility::Private | Visibility::Instance) {
@@ -505,7 +511,7 @@ pub async fn delete_pad(
     user: OptionalUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let opened = open_to_manage(&pads, &path, user.0.map(|u| u.id), false).await?;
+    let opened = open_to_manage(&pads, &path, user.0.as_ref(), false).await?;
     let now = maille_database::now();
     let id = opened.row.id.clone();
     let before = opened.row.clone();
@@ -539,7 +545,7 @@ pub async fn restore_pad(
     user: OptionalUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let opened = open_to_manage(&pads, &path, user.0.map(|u| u.id), true).await?;
+    let opened = open_to_manage(&pads, &path, user.0.as_ref(), true).await?;
     let now = maille_database::now();
     let id = opened.row.id.clone();
     let mut row = opened.row.clone();

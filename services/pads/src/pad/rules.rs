@@ -1,7 +1,7 @@
 //! Who may open a pad, and who may manage it. Every permission check of the service asks one
 //! of these questions, so the rules live in one place.
 
-use maille_accounts::UserId;
+use maille_accounts::{CurrentUser, UserId};
 use maille_database::UnixTime;
 use maille_spaces::SpaceRole;
 use serde::Serialize;
@@ -19,11 +19,31 @@ pub enum Access {
     Edit,
 }
 
+/// A logged-in user, as the rules need them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedIn {
+    /// Their id.
+    pub id: UserId,
+    /// Whether they are someone of another instance, signed in with their home instance.
+    pub remote: bool,
+}
+
+impl From<&CurrentUser> for SignedIn {
+    fn from(user: &CurrentUser) -> SignedIn {
+        SignedIn {
+            id: user.id,
+            remote: user.remote,
+        }
+    }
+}
+
 /// Who is asking: a logged-in user or nobody, and their role in the pad's owning space.
 #[derive(Debug, Clone, Default)]
 pub struct Viewer {
     /// The logged-in user.
     pub user: Option<UserId>,
+    /// Whether that user is someone of another instance (who does not open `instance` pads).
+    pub remote: bool,
     /// Their role in the space owning the pad, when it is a space's and they belong to it.
     pub space_role: Option<SpaceRole>,
 }
@@ -40,7 +60,7 @@ pub fn access(pad: &PadRow, via: Via, viewer: &Viewer, now: UnixTime) -> Option<
             Owner::Space(_) => viewer.space_role.is_some(),
             Owner::Nobody => false,
         },
-        Visibility::Instance => viewer.user.is_some(),
+        Visibility::Instance => viewer.user.is_some() && !viewer.remote,
         Visibility::Link | Visibility::Public => true,
     };
     allowed.then_some(match via {
@@ -89,13 +109,22 @@ mod tests {
     fn user(id: i64) -> Viewer {
         Viewer {
             user: Some(UserId(id)),
+            remote: false,
             space_role: None,
+        }
+    }
+
+    fn remote_user(id: i64) -> Viewer {
+        Viewer {
+            remote: true,
+            ..user(id)
         }
     }
 
     fn member(id: i64, role: SpaceRole) -> Viewer {
         Viewer {
             user: Some(UserId(id)),
+            remote: false,
             space_role: Some(role),
         }
     }
@@ -122,10 +151,27 @@ mod tests {
     }
 
     #[test]
-    fn instance_pads_open_for_anyone_logged_in() {
+    fn instance_pads_open_for_anyone_logged_in_with_an_account_here() {
         let p = pad(Visibility::Instance, Some(1), None);
         assert_eq!(access(&p, Via::EditId, &user(9), NOW), Some(Access::Edit));
         assert_eq!(access(&p, Via::ReadId, &Viewer::default(), NOW), None);
+        // Someone signed in with their home instance is not a user of this one...
+        assert_eq!(access(&p, Via::ReadId, &remote_user(9), NOW), None);
+        // ...but opens what their space, or their own name, gives them.
+        let shared = pad(Visibility::Private, Some(1), Some(7));
+        let remote_member = Viewer {
+            space_role: Some(SpaceRole::Member),
+            ..remote_user(9)
+        };
+        assert_eq!(
+            access(&shared, Via::EditId, &remote_member, NOW),
+            Some(Access::Edit)
+        );
+        let link = pad(Visibility::Link, Some(1), None);
+        assert_eq!(
+            access(&link, Via::ReadId, &remote_user(9), NOW),
+            Some(Access::Read)
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Each participant's media runs in its own tasks ([`peer`]); a panic there ends that
 //! participant only. Forwarding never waits on a subscriber ([`published`]).
 
+pub mod client;
 pub mod feedback;
 pub mod peer;
 pub mod published;
@@ -26,6 +27,18 @@ pub use published::{Published, Source};
 
 /// The RFC 6464 audio level header extension.
 pub const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+
+/// The id of the header extension `uri` in `sdp`, if negotiated.
+pub fn extmap_id(sdp: &str, uri: &str) -> Option<u8> {
+    sdp.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("a=extmap:")?;
+        let (id, name) = rest.split_once(' ')?;
+        let name = name.split_whitespace().next()?;
+        (name == uri)
+            .then(|| id.split('/').next()?.parse().ok())
+            .flatten()
+    })
+}
 
 /// The SFU of this process: how to build peer connections, and its counters.
 #[derive(Clone)]

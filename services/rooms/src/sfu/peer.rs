@@ -17,7 +17,7 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
@@ -29,8 +29,9 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::RtpSender;
 
+use super::client::Gathering;
 use super::published::{self, Forward, Published, Sink, Source, NO_LAYER};
-use super::{Direction, Sfu};
+use super::{extmap_id, Direction, Sfu};
 
 /// Time a connection has to complete ICE before the participant is dropped.
 pub const ICE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -133,18 +134,13 @@ enum Internal {
 struct Handler {
     direction: Direction,
     internal: mpsc::UnboundedSender<Internal>,
-    gathered: Arc<Notify>,
-    gathering_done: AtomicBool,
+    gathering: Gathering,
 }
 
 #[async_trait::async_trait]
 impl PeerConnectionEventHandler for Handler {
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
-        let done = state == RTCIceGatheringState::Complete;
-        self.gathering_done.store(done, Ordering::Relaxed);
-        if done {
-            self.gathered.notify_waiters();
-        }
+        self.gathering.update(state);
     }
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
@@ -399,8 +395,7 @@ impl Media {
         let handler = Arc::new(Handler {
             direction,
             internal: self.internal_tx.clone(),
-            gathered: Arc::new(Notify::new()),
-            gathering_done: AtomicBool::new(false),
+            gathering: Gathering::default(),
         });
         let (pc, estimate) = self
             .sfu
@@ -470,7 +465,7 @@ impl Media {
                 tracing::debug!(%error, "ICE restart refused");
             }
         }
-        c.handler.gathering_done.store(false, Ordering::Relaxed);
+        c.handler.gathering.restart();
         let offer =
             c.pc.create_offer(None)
                 .await
@@ -833,26 +828,12 @@ fn pick_layer(layers: &[(u8, u32, u64)], width: u64, budget: u64) -> u8 {
 }
 
 async fn local_sdp(c: &Connection) -> String {
-    if !c.handler.gathering_done.load(Ordering::Relaxed) {
-        // Host candidates come at once (no STUN): wait for them to be in the SDP.
-        let _ = tokio::time::timeout(Duration::from_secs(2), c.handler.gathered.notified()).await;
-    }
-    c.pc.local_description()
+    // Host candidates come at once (no STUN): wait for them to be in the SDP.
+    c.handler
+        .gathering
+        .local_sdp(c.pc.as_ref(), Duration::from_secs(2))
         .await
-        .map(|d| d.sdp)
         .unwrap_or_default()
-}
-
-/// The id of the header extension `uri` in `sdp`, if negotiated.
-fn extmap_id(sdp: &str, uri: &str) -> Option<u8> {
-    sdp.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("a=extmap:")?;
-        let (id, name) = rest.split_once(' ')?;
-        let name = name.split_whitespace().next()?;
-        (name == uri)
-            .then(|| id.split('/').next()?.parse().ok())
-            .flatten()
-    })
 }
 
 fn parse_track_id(id: &str) -> Option<(String, Source)> {
@@ -952,7 +933,7 @@ impl Reader {
                             }
                         }
                     }
-                    p.forward(layer, &packet);
+                    p.forward(layer, packet);
                 }
                 TrackRemoteEvent::OnEnded => break,
                 _ => {}
@@ -1069,10 +1050,6 @@ async fn forward(
             }
             header.ssrc = d.ssrc;
             header.payload_type = pt;
-            header.extension = false;
-            header.extension_profile = 0;
-            header.extensions.clear();
-            header.extensions_padding = 0;
         }
         if d.track.write_rtp(packet).await.is_ok() {
             metrics.packets_out.inc();

@@ -59,7 +59,7 @@ pub struct Forward {
     pub slot: u64,
     /// The layer it belongs to.
     pub layer: u8,
-    /// The packet as the publisher sent it.
+    /// The packet as the publisher sent it, without its header extensions.
     pub packet: rtc::rtp::Packet,
 }
 
@@ -171,11 +171,20 @@ impl Published {
     /// Hands `packet` of `layer` to every sink that wants that layer. Never waits: a
     /// subscriber too slow to keep up loses packets (and asks for them again by NACK or a
     /// keyframe), it never slows the others.
-    pub(crate) fn forward(&self, layer: u8, packet: &rtc::rtp::Packet) {
+    ///
+    /// The publisher's header extensions are dropped here, once (they are ids negotiated on
+    /// its connection, meaningless on a subscriber's): the copy each sink gets then costs no
+    /// allocation, only a reference count on the payload.
+    pub(crate) fn forward(&self, layer: u8, mut packet: rtc::rtp::Packet) {
         if !self.enabled.load(Ordering::Relaxed) {
             return;
         }
         let sinks = self.sinks.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let header = &mut packet.header;
+        header.extension = false;
+        header.extension_profile = 0;
+        header.extensions.clear();
+        header.extensions_padding = 0;
         for sink in sinks.iter() {
             let current = sink.current.load(Ordering::Relaxed);
             let target = sink.target.load(Ordering::Relaxed);
@@ -282,17 +291,23 @@ pub fn vp8_keyframe(payload: &[u8]) -> Option<(u16, u16)> {
 /// Whether a payload of `mime` starts a keyframe (H.264 and VP9 are judged loosely: a
 /// switch on them waits for the next packet that looks like one).
 pub fn is_keyframe(mime: &str, payload: &[u8]) -> bool {
-    let mime = mime.to_ascii_lowercase();
-    if mime.ends_with("vp8") {
+    // Per packet while a layer switch waits: compared in place, not lowercased into a copy.
+    let is = |codec: &str| {
+        mime.len()
+            .checked_sub(codec.len())
+            .and_then(|at| mime.as_bytes().get(at..))
+            .is_some_and(|end| end.eq_ignore_ascii_case(codec.as_bytes()))
+    };
+    if is("vp8") {
         return vp8_keyframe(payload).is_some();
     }
-    if mime.ends_with("vp9") {
+    if is("vp9") {
         // RFC 9628: P bit clear and B bit set: the start of an intra frame.
         return payload
             .first()
             .is_some_and(|b| b & 0x40 == 0 && b & 0x08 != 0);
     }
-    if mime.ends_with("h264") {
+    if is("h264") {
         let nal = |b: u8| b & 0x1f;
         return match payload.first().map(|b| nal(*b)) {
             Some(5 | 7) => true,

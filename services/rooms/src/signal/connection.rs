@@ -8,12 +8,12 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
 use futures_util::StreamExt as _;
 use maille_accounts::{Accounts, UserId};
+use maille_http::TokenBucket;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::meeting::{Command, Newcomer, Outgoing};
 use super::protocol::{self, ClientMessage, ServerMessage, SubscribedTrack};
-use super::rate::Bucket;
 use crate::room::{self, RoomId};
 use crate::sfu::{Pc, Peer, PeerCommand, PeerEvent};
 use crate::Rooms;
@@ -95,7 +95,7 @@ pub async fn route(
             room_id: id,
             who,
             session,
-            bucket: Bucket::new(RATE, BURST, Instant::now()),
+            bucket: TokenBucket::per_second(RATE, BURST, Instant::now()),
         }
         .serve(stream)
         .await;
@@ -108,7 +108,7 @@ struct Connection {
     room_id: String,
     who: Option<Who>,
     session: Session,
-    bucket: Bucket,
+    bucket: TokenBucket,
 }
 
 /// How a connection ends.

@@ -5,7 +5,6 @@
 mod connection;
 pub mod meeting;
 pub mod protocol;
-mod rate;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

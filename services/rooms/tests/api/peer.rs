@@ -3,27 +3,20 @@
 //! publish connection and records every packet it receives on its subscribe connection.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
-use rtc::media_stream::MediaStreamTrack;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
-};
+use maille_rooms::sfu::client::{self, ClientHandler, ClientOptions, HeaderIds, OnTrack};
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{
-    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
-    PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceGatheringState, RTCIceServer,
-    RTCIceTransportPolicy, RTCSessionDescription, Registry, SettingEngineBuilder,
-};
+use webrtc::peer_connection::{PeerConnection, RTCIceServer, RTCSessionDescription};
 
 use crate::helpers::{App, PATIENCE};
 
@@ -46,94 +39,6 @@ pub struct Options {
     pub keyframes_on_request: bool,
 }
 
-struct Handler {
-    gathered: Arc<Notify>,
-    done: AtomicBool,
-    received: Option<Arc<Mutex<Vec<Bytes>>>>,
-    tracks: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
-}
-
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for Handler {
-    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
-        if state == RTCIceGatheringState::Complete {
-            self.done.store(true, Ordering::SeqCst);
-            self.gathered.notify_waiters();
-        }
-    }
-
-    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
-        let Some(received) = self.received.clone() else {
-            return;
-        };
-        self.tracks.lock().unwrap().push(track.clone());
-        tokio::spawn(async move {
-            while let Some(event) = track.poll().await {
-                if let TrackRemoteEvent::OnRtpPacket(packet) = event {
-                    received.lock().unwrap().push(packet.payload.clone());
-                }
-            }
-        });
-    }
-}
-
-async fn peer_connection(
-    options: &Options,
-    received: Option<Arc<Mutex<Vec<Bytes>>>>,
-    tracks: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
-) -> (Arc<dyn PeerConnection>, Arc<Handler>) {
-    let mut engine = MediaEngine::default();
-    engine.register_default_codecs().unwrap();
-    let registry = register_default_interceptors(Registry::new(), &mut engine)
-        .unwrap()
-        .with(
-            rtc::interceptor::Slot::from(14_000),
-            maille_rooms::sfu::feedback::KeyframeRequests::default(),
-        );
-    let handler = Arc::new(Handler {
-        gathered: Arc::new(Notify::new()),
-        done: AtomicBool::new(false),
-        received,
-        tracks,
-    });
-    let mut config = RTCConfigurationBuilder::new().with_ice_servers(options.ice_servers.clone());
-    if options.relay_only {
-        config = config.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
-    }
-    let pc = PeerConnectionBuilder::new()
-        .with_configuration(config.build())
-        .with_media_engine(engine)
-        .with_interceptor_registry(registry)
-        .with_setting_engine(
-            SettingEngineBuilder::new()
-                .with_include_loopback_candidate(true)
-                .build(),
-        )
-        .with_handler(handler.clone())
-        .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
-        .build()
-        .await
-        .unwrap();
-    (Arc::new(pc), handler)
-}
-
-async fn gathered(pc: &Arc<dyn PeerConnection>, handler: &Handler) -> String {
-    if !handler.done.load(Ordering::SeqCst) {
-        let _ = tokio::time::timeout(Duration::from_secs(5), handler.gathered.notified()).await;
-    }
-    pc.local_description().await.unwrap().sdp
-}
-
-fn extmap_id(sdp: &str, uri: &str) -> Option<u8> {
-    sdp.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("a=extmap:")?;
-        let (id, name) = rest.split_once(' ')?;
-        (name.split_whitespace().next()? == uri)
-            .then(|| id.split('/').next()?.parse().ok())
-            .flatten()
-    })
-}
-
 /// A participant in a room.
 pub struct Client {
     /// Its participant id.
@@ -147,7 +52,7 @@ pub struct Client {
     audio: Arc<TrackLocalStaticRTP>,
     video: Option<Arc<TrackLocalStaticRTP>>,
     ssrcs: Vec<(String, u32)>,
-    mid_ids: (Option<u8>, Option<u8>),
+    mid_ids: HeaderIds,
     mids: Vec<(String, RtpCodecKind)>,
     seq: u16,
     /// SSRCs of the layers a keyframe was asked for (with `keyframes_on_request`).
@@ -197,36 +102,24 @@ impl Client {
         }
         let received = Arc::new(Mutex::new(Vec::new()));
         let remote_tracks: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>> = Arc::default();
-        let (publish, publish_handler) = peer_connection(&options, None, Arc::default()).await;
+        let client_options = ClientOptions {
+            bind: String::new(),
+            ice_servers: options.ice_servers.clone(),
+            relay_only: options.relay_only,
+            keyframe_requests: true,
+        };
+        let (publish, publish_handler) = client::connection(&client_options, None).await.unwrap();
 
-        let opus = RTCRtpCodec {
-            mime_type: "audio/opus".into(),
-            clock_rate: 48000,
-            channels: 2,
-            ..Default::default()
-        };
-        let vp8 = RTCRtpCodec {
-            mime_type: "video/VP8".into(),
-            clock_rate: 90000,
-            ..Default::default()
-        };
         let mut ssrcs = Vec::new();
         let audio_ssrc: u32 = rand::random();
         ssrcs.push(("audio".to_owned(), audio_ssrc));
-        let audio = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        let audio = client::local_track(
             format!("{name}-stream"),
             format!("{name}-audio"),
-            format!("{name}-audio"),
             RtpCodecKind::Audio,
-            vec![RTCRtpEncodingParameters {
-                rtp_coding_parameters: RTCRtpCodingParameters {
-                    ssrc: Some(audio_ssrc),
-                    ..Default::default()
-                },
-                codec: opus,
-                ..Default::default()
-            }],
-        )));
+            &client::opus(),
+            &[(String::new(), audio_ssrc)],
+        );
         publish
             .add_track(audio.clone() as Arc<dyn TrackLocal>)
             .await
@@ -237,29 +130,18 @@ impl Client {
             } else {
                 &[""]
             };
-            let codings = rids
+            let layers: Vec<(String, u32)> = rids
                 .iter()
-                .map(|rid| {
-                    let ssrc: u32 = rand::random();
-                    ssrcs.push((rid.to_string(), ssrc));
-                    RTCRtpEncodingParameters {
-                        rtp_coding_parameters: RTCRtpCodingParameters {
-                            rid: rid.to_string(),
-                            ssrc: Some(ssrc),
-                            ..Default::default()
-                        },
-                        codec: vp8.clone(),
-                        ..Default::default()
-                    }
-                })
+                .map(|rid| (rid.to_string(), rand::random()))
                 .collect();
-            let video = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            ssrcs.extend(layers.iter().cloned());
+            let video = client::local_track(
                 format!("{name}-stream"),
                 format!("{name}-video"),
-                format!("{name}-video"),
                 RtpCodecKind::Video,
-                codings,
-            )));
+                &client::vp8(),
+                &layers,
+            );
             publish
                 .add_track(video.clone() as Arc<dyn TrackLocal>)
                 .await
@@ -268,23 +150,13 @@ impl Client {
         } else {
             None
         };
-        let offer = publish.create_offer(None).await.unwrap();
-        publish.set_local_description(offer).await.unwrap();
-        let sdp = gathered(&publish, &publish_handler).await;
-        let mut tracks = Vec::new();
-        let mut mids = Vec::new();
-        for t in publish.get_transceivers().await {
-            let mid = t.mid().await.unwrap().unwrap();
-            let sender = t.sender().await.unwrap().unwrap();
-            let kind = sender.track().kind().await;
-            let source = if kind == RtpCodecKind::Audio {
-                "microphone"
-            } else {
-                "camera"
-            };
-            tracks.push(json!({"mid": mid, "source": source}));
-            mids.push((mid, kind));
-        }
+        let (sdp, mids) = client::publish_offer(publish.as_ref(), &publish_handler)
+            .await
+            .unwrap();
+        let tracks: Vec<Value> = mids
+            .iter()
+            .map(|(mid, kind)| json!({"mid": mid, "source": client::source_of(*kind)}))
+            .collect();
         sink.send(Message::text(
             json!({"type": "offer", "pc": "publish", "sdp": sdp, "tracks": tracks}).to_string(),
         ))
@@ -301,8 +173,9 @@ impl Client {
             let subscribe = subscribe.clone();
             let received = received.clone();
             let remote_tracks = remote_tracks.clone();
-            let options = options.clone();
+            let client_options = client_options.clone();
             tokio::spawn(async move {
+                let mut subscribed: Option<(Arc<dyn PeerConnection>, Arc<ClientHandler>)> = None;
                 loop {
                     tokio::select! {
                         out = outgoing_rx.recv() => match out {
@@ -335,25 +208,14 @@ impl Client {
                                     let _ = answered_tx.try_send(sdp);
                                 }
                                 (Some("offer"), Some("subscribe")) => {
-                                    let existing = subscribe.lock().unwrap().clone();
-                                    let (pc, handler) = match existing {
-                                        Some(pc) => (pc, None),
-                                        None => {
-                                            let (pc, handler) = peer_connection(&options, Some(received.clone()), remote_tracks.clone()).await;
-                                            *subscribe.lock().unwrap() = Some(pc.clone());
-                                            (pc, Some(handler))
-                                        }
-                                    };
                                     let sdp = m["sdp"].as_str().unwrap().to_owned();
-                                    pc.set_remote_description(RTCSessionDescription::offer(sdp).unwrap())
+                                    let on_track = || Some(record(received.clone(), remote_tracks.clone()));
+                                    let sdp = client::answer_subscribe_offer(&mut subscribed, &client_options, on_track, sdp)
                                         .await
                                         .unwrap();
-                                    let answer = pc.create_answer(None).await.unwrap();
-                                    pc.set_local_description(answer).await.unwrap();
-                                    let sdp = match &handler {
-                                        Some(h) => gathered(&pc, h).await,
-                                        None => pc.local_description().await.unwrap().sdp,
-                                    };
+                                    if let Some((pc, _)) = &subscribed {
+                                        *subscribe.lock().unwrap() = Some(pc.clone());
+                                    }
                                     let answer = json!({"type": "answer", "pc": "subscribe", "sdp": sdp});
                                     if sink.send(Message::text(answer.to_string())).await.is_err() {
                                         break;
@@ -398,10 +260,7 @@ impl Client {
             }
             _ => None,
         };
-        let mid_ids = (
-            extmap_id(&answer, "urn:ietf:params:rtp-hdrext:sdes:mid"),
-            extmap_id(&answer, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"),
-        );
+        let mid_ids = HeaderIds::of(&answer);
         Client {
             id,
             received,
@@ -434,14 +293,8 @@ impl Client {
     /// The payload of video packet `seq` of layer `rid` of `name`: a VP8 keyframe start of
     /// that layer's size, followed by a tag.
     pub fn video_payload(name: &str, rid: &str, seq: u16) -> Bytes {
-        let (w, h): (u16, u16) = match rid {
-            "q" => (320, 180),
-            "h" => (640, 360),
-            _ => (1280, 720),
-        };
-        let mut payload = vec![0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a];
-        payload.extend_from_slice(&w.to_le_bytes());
-        payload.extend_from_slice(&h.to_le_bytes());
+        let (w, h) = client::layer_size(rid);
+        let mut payload = client::vp8_keyframe_start(w, h).to_vec();
         payload.extend_from_slice(format!("vp8:{name}:{rid}:{seq}").as_bytes());
         Bytes::from(payload)
     }
@@ -469,49 +322,18 @@ impl Client {
                 .map(|(m, _)| m.clone())
                 .unwrap_or_default()
         };
-        let packet = rtc::rtp::Packet {
-            header: rtc::rtp::Header {
-                version: 2,
-                payload_type: 111,
-                sequence_number: seq,
-                timestamp: u32::from(seq) * 960,
-                ssrc: self.ssrcs[0].1,
-                marker: true,
-                ..Default::default()
-            },
-            payload: Self::audio_payload(name, seq),
-        };
-        // Audio is announced by its SSRC in the offer: no mid extension (not negotiated for it).
+        let packet = client::audio_packet(self.ssrcs[0].1, seq, Self::audio_payload(name, seq));
         let _ = self.audio.write_rtp(packet).await;
         if let Some(video) = &self.video {
+            let mid = mid_of(RtpCodecKind::Video);
             for (rid, ssrc) in self.ssrcs.iter().skip(1) {
-                let mut packet = rtc::rtp::Packet {
-                    header: rtc::rtp::Header {
-                        version: 2,
-                        payload_type: 96,
-                        sequence_number: seq,
-                        timestamp: u32::from(seq) * 3000,
-                        ssrc: *ssrc,
-                        marker: true,
-                        ..Default::default()
-                    },
-                    payload: match &self.keyframe_requests {
-                        Some(requested) if !requested.lock().unwrap().remove(ssrc) => {
-                            Self::video_delta_payload(name, rid, seq)
-                        }
-                        _ => Self::video_payload(name, rid, seq),
-                    },
+                let payload = match &self.keyframe_requests {
+                    Some(requested) if !requested.lock().unwrap().remove(ssrc) => {
+                        Self::video_delta_payload(name, rid, seq)
+                    }
+                    _ => Self::video_payload(name, rid, seq),
                 };
-                packet.header.extension = true;
-                packet.header.extension_profile = 0xBEDE;
-                if let Some(id) = self.mid_ids.0 {
-                    let _ = packet
-                        .header
-                        .set_extension(id, Bytes::from(mid_of(RtpCodecKind::Video)));
-                }
-                if let (Some(id), false) = (self.mid_ids.1, rid.is_empty()) {
-                    let _ = packet.header.set_extension(id, Bytes::from(rid.clone()));
-                }
+                let packet = client::video_packet(*ssrc, seq, self.mid_ids, &mid, rid, payload);
                 let _ = video.write_rtp(packet).await;
             }
         }
@@ -588,4 +410,22 @@ impl Client {
 pub fn is_from(payload: &[u8], name: &str, kind: &str) -> bool {
     let text = String::from_utf8_lossy(payload);
     text.contains(&format!("{kind}:{name}:"))
+}
+
+/// Records each track received, and every payload it carries.
+fn record(
+    received: Arc<Mutex<Vec<Bytes>>>,
+    tracks: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
+) -> OnTrack {
+    Arc::new(move |track: Arc<dyn TrackRemote>| {
+        tracks.lock().unwrap().push(track.clone());
+        let received = received.clone();
+        tokio::spawn(async move {
+            while let Some(event) = track.poll().await {
+                if let TrackRemoteEvent::OnRtpPacket(packet) = event {
+                    received.lock().unwrap().push(packet.payload.clone());
+                }
+            }
+        });
+    })
 }
