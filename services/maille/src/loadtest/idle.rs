@@ -142,16 +142,25 @@ pub(super) async fn wait_loaded(
     }
 }
 
-/// Resident memory after the server has settled (a few readings, the last one kept).
+/// Resident memory once the server has settled: read every second until three readings in a
+/// row lie within 512 KB of each other (an allocator may hand freed memory back over several
+/// seconds), or for 30 s at most; the last reading is kept.
 async fn settled_resident(pid: u32) -> anyhow::Result<u64> {
-    let mut last = 0;
-    for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        last = process::sample(pid)
-            .context("the server's memory cannot be read (is it on this machine?)")?
-            .resident_bytes;
+    let mut readings: Vec<u64> = Vec::new();
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        readings.push(
+            process::sample(pid)
+                .context("the server's memory cannot be read (is it on this machine?)")?
+                .resident_bytes,
+        );
+        if let [.., a, b, c] = readings[..] {
+            if a.max(b).max(c) - a.min(b).min(c) < 512 * 1024 {
+                break;
+            }
+        }
     }
-    Ok(last)
+    Ok(readings.last().copied().unwrap_or(0))
 }
 
 fn mib(bytes: u64) -> String {

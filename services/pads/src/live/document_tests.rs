@@ -206,3 +206,24 @@ fn an_update_that_skips_earlier_ones_is_refused_untouched() {
     document.apply(&updates[2]).unwrap();
     assert_eq!(text_of(&document), "one two three");
 }
+
+#[test]
+fn legacy_json_content_is_refused_untouched_and_other_content_is_not() {
+    let document = Document::new(true);
+    document.apply(&typed("kept")).unwrap();
+    let before = document.state_vector().unwrap();
+    // One client, one block at clock 0: an item of content type 2 (legacy JSON) in the root
+    // type "t", holding strings as yrs reads them; then an empty delete set.
+    let legacy = [1, 1, 1, 0, 2, 1, 1, b't', 1, 1, b'1', 1, b'2', 0];
+    assert!(Update::decode_v1(&legacy).is_ok(), "the input must decode");
+    assert_eq!(holds_legacy_json(&legacy), Some(true));
+    match document.apply(&legacy) {
+        Err(ApplyError::Invalid(reason)) => assert!(reason.contains("legacy JSON"), "{reason}"),
+        other => panic!("not refused: {other:?}"),
+    }
+    assert_eq!(document.state_vector().unwrap(), before);
+    assert_eq!(text_of(&document), "kept");
+    // What editors write (strings, formats, types, any) is not taken for it.
+    assert_eq!(holds_legacy_json(&typed("plain")), Some(false));
+    assert_eq!(holds_legacy_json(&[1, 2, 3]), None);
+}
