@@ -117,7 +117,7 @@ describe('api client', () => {
     const limited = (await api.login('a', 'b').catch((e: unknown) => e)) as ApiError;
     expect(limited.code).toBe('too_many_requests');
     expect(limited.retryAfter).toBe(30);
-    const owner = (await api.deleteMe('pw').catch((e: unknown) => e)) as ApiError;
+    const owner = (await api.deleteMe({ password: 'pw' }).catch((e: unknown) => e)) as ApiError;
     expect(owner.code).toBe('sole_owner');
     expect(owner.body.spaces).toEqual(['club']);
   });

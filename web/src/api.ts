@@ -368,8 +368,9 @@ export const api = {
   sessions: () => request<SessionInfo[]>('GET', '/api/accounts/me/sessions'),
   revokeSession: (id: string) => request<void>('DELETE', `/api/accounts/me/sessions/${seg(id)}`),
   exportMyData: () => download('/api/accounts/me/export'),
-  deleteMe: async (password: string) => {
-    await request<void>('DELETE', '/api/accounts/me', { password });
+  /** Deletes my account: with my password, or, for someone of another instance, my handle. */
+  deleteMe: async (confirmation: { password: string } | { confirm: string }) => {
+    await request<void>('DELETE', '/api/accounts/me', confirmation);
     setCsrfToken(null);
   },
 

@@ -62,6 +62,9 @@ pub enum AccountsError {
     /// The account cannot be deleted while it is the sole owner of these.
     #[error("hand over or delete these first: {}", .0.iter().map(|b| format!("{} {}", b.kind, b.name)).collect::<Vec<_>>().join(", "))]
     SoleOwner(Vec<crate::DeletionBlocker>),
+    /// The operation needs a recent sign-in, and this session is older.
+    #[error("sign in again first: this needs a sign-in of the last few minutes")]
+    SignInAgain,
     /// Too many attempts.
     #[error("too many attempts")]
     Throttled {
@@ -120,6 +123,7 @@ impl AccountsError {
                     "spaces": blockers.iter().filter(|b| b.kind == "space").map(|b| b.name.clone()).collect::<Vec<_>>(),
                     "blockers": blockers,
                 })),
+            E::SignInAgain => ApiError::new(StatusCode::UNAUTHORIZED, "sign_in_again", msg),
             E::Throttled { retry_after } => ApiError::too_many_requests(*retry_after),
             E::Database(DatabaseError::Pool(cause)) => {
                 ApiError::unavailable("database pool exhausted", cause)

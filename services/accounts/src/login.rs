@@ -70,7 +70,7 @@ pub(crate) async fn check_credentials(
         .throttle()
         .check(&key, address, now)
         .map_err(|retry_after| AccountsError::Throttled { retry_after })?;
-    let outcome = web::block(move || match found {
+    let outcome = password::off_thread(move || match found {
         Some(user) if password::verify(&password_given, &user.password_hash) => Ok(user),
         Some(_) => Err(AccountsError::InvalidCredentials),
         None => {
@@ -78,8 +78,7 @@ pub(crate) async fn check_credentials(
             Err(AccountsError::InvalidCredentials)
         }
     })
-    .await
-    .map_err(|e| AccountsError::Internal(e.to_string()))?;
+    .await?;
     if matches!(outcome, Err(AccountsError::InvalidCredentials)) {
         accounts.throttle().failed(&key, address, Instant::now());
     }

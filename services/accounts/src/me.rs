@@ -119,9 +119,7 @@ pub async fn change_password(
     )
     .await?;
     let new_password = body.new_password;
-    let hash = web::block(move || password::hash(&new_password))
-        .await
-        .map_err(|e| AccountsError::Internal(e.to_string()))??;
+    let hash = password::off_thread(move || password::hash(&new_password)).await??;
     let id = user.id;
     let now = maille_database::now();
     accounts
@@ -351,15 +349,27 @@ pub async fn export(accounts: web::Data<Accounts>, user: CurrentUser) -> Result<
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteMe {
-    /// My password.
-    pub password: String,
+    /// My password (an account of this instance).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// My handle, `name@host`, typed again (someone of another instance, who has no password
+    /// here: their sign-in with their home instance must be recent instead).
+    #[serde(default)]
+    pub confirm: Option<String>,
 }
+
+/// How recent the sign-in of someone of another instance must be for them to delete their
+/// account here: their home instance's confirmation stands for the password they do not have.
+pub const REMOTE_DELETION_SIGN_IN_SECONDS: i64 = 15 * 60;
 
 /// Deletes my account and what Maille holds about me (GDPR article 17). Refused with 409
 /// `sole_owner` while I am the only owner of a space. My username stays reserved so that
-/// nobody can take it over.
+/// nobody can take it over; someone of another instance confirms with their handle and a
+/// sign-in of the last 15 minutes (401 `sign_in_again` otherwise), and their `name@host`
+/// is released, since only their home instance can vouch for that name.
 #[utoipa::path(delete, path = "/api/accounts/me", tag = "accounts", request_body = DeleteMe,
-    responses((status = 204), (status = 401, body = maille_http::ErrorBody), (status = 409, body = maille_http::ErrorBody)))]
+    responses((status = 204), (status = 422, body = maille_http::ErrorBody),
+        (status = 401, body = maille_http::ErrorBody), (status = 409, body = maille_http::ErrorBody)))]
 #[delete("/api/accounts/me")]
 pub async fn delete_me(
     accounts: web::Data<Accounts>,
@@ -367,13 +377,43 @@ pub async fn delete_me(
     user: CurrentUser,
     body: web::Json<DeleteMe>,
 ) -> Result<HttpResponse> {
-    check_credentials(
-        &accounts,
-        address(&req),
-        user.username.clone(),
-        body.into_inner().password,
-    )
-    .await?;
+    let body = body.into_inner();
+    if user.remote {
+        let typed = body.confirm.unwrap_or_default();
+        if !typed
+            .trim()
+            .trim_start_matches('@')
+            .eq_ignore_ascii_case(&user.username)
+        {
+            return Err(AccountsError::invalid(
+                "confirm",
+                "type your handle, name@host, to confirm",
+            ));
+        }
+        let session = user.session_id;
+        let signed_in_at: i64 = accounts
+            .database()
+            .run(move |conn| {
+                Ok::<_, AccountsError>(
+                    maille_database::schema::sessions::table
+                        .find(session)
+                        .select(maille_database::schema::sessions::created_at)
+                        .first(conn)?,
+                )
+            })
+            .await?;
+        if maille_database::now() - signed_in_at > REMOTE_DELETION_SIGN_IN_SECONDS {
+            return Err(AccountsError::SignInAgain);
+        }
+    } else {
+        let Some(password) = body.password else {
+            return Err(AccountsError::invalid(
+                "password",
+                "your password is needed",
+            ));
+        };
+        check_credentials(&accounts, address(&req), user.username.clone(), password).await?;
+    }
     delete_account(&accounts, user.id).await?;
     tracing::info!(user = %user.id, "account deleted by its owner");
     Ok(HttpResponse::NoContent()
@@ -400,7 +440,20 @@ pub(crate) async fn delete_account(accounts: &Accounts, id: crate::UserId) -> Re
             diesel::update(invites::table.filter(invites::created_by.eq(id.0)))
                 .set(invites::created_by.eq(None::<i64>))
                 .execute(conn)?;
+            // Someone of another instance: their `name@host` is theirs by their home
+            // instance's word, not ours to keep reserved; they may come back.
+            let username: String = users::table
+                .find(id.0)
+                .select(users::username)
+                .first(conn)?;
             diesel::delete(users::table.find(id.0)).execute(conn)?;
+            if username.contains('@') {
+                diesel::delete(
+                    maille_database::schema::handles::table
+                        .filter(maille_database::schema::handles::handle.eq(&username)),
+                )
+                .execute(conn)?;
+            }
             Ok(())
         })
         .await

@@ -104,9 +104,7 @@ pub async fn confirm_reset(
         password::check_policy(&body.password, "", "")?;
     }
     let pw = body.password.clone();
-    let hash = web::block(move || password::hash(&pw))
-        .await
-        .map_err(|e| AccountsError::Internal(e.to_string()))??;
+    let hash = password::off_thread(move || password::hash(&pw)).await??;
     let now = maille_database::now();
     let token = body.token;
     let new_password = body.password;

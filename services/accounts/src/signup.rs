@@ -143,9 +143,7 @@ pub async fn sign_up(
 
     // Hash first, whatever happens next, so that timing tells nothing.
     let pw = body.password;
-    let hash = web::block(move || password::hash(&pw))
-        .await
-        .map_err(|e| AccountsError::Internal(e.to_string()))??;
+    let hash = password::off_thread(move || password::hash(&pw)).await??;
 
     let now = maille_database::now();
     let validity =

@@ -301,6 +301,9 @@ export const en = {
   'settings.delete.submit': 'Delete my account',
   'settings.delete.done': 'Your account has been deleted.',
   'settings.delete.owned_spaces': 'Spaces to hand over first',
+  'settings.delete.remote_intro':
+    'You signed in with your home instance: your account there is not affected. To confirm, type your handle; if you signed in more than 15 minutes ago, sign in again with your home instance first.',
+  'settings.delete.handle': 'Your handle ({handle})',
 
   'new_space.title': 'Create a space',
   'new_space.intro': 'A space gathers people who work together: an association, a class, a team.',
@@ -448,6 +451,7 @@ export const en = {
   'error.forbidden': 'You are not allowed to do this.',
   'error.not_found': 'This no longer exists.',
   'error.sole_owner': 'You are the only owner of a space. Make someone else an owner first.',
+  'error.sign_in_again': 'For this, sign in again (it needs a sign-in of the last few minutes).',
   'error.already_member': 'You are already a member of this space.',
   'error.payload_too_large': 'This is too long.',
   'error.bad_request': 'The request was not understood. Reload the page and try again.',

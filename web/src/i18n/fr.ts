@@ -301,6 +301,9 @@ export const fr: Record<MessageKey, string> = {
   'settings.delete.submit': 'Supprimer mon compte',
   'settings.delete.done': 'Votre compte a été supprimé.',
   'settings.delete.owned_spaces': 'Espaces à confier d’abord',
+  'settings.delete.remote_intro':
+    'Vous vous êtes connecté·e avec votre instance d’origine : votre compte là-bas n’est pas touché. Pour confirmer, saisissez votre identifiant ; si vous vous êtes connecté·e il y a plus de 15 minutes, reconnectez-vous d’abord avec votre instance d’origine.',
+  'settings.delete.handle': 'Votre identifiant ({handle})',
 
   'new_space.title': 'Créer un espace',
   'new_space.intro': 'Un espace rassemble des personnes qui travaillent ensemble : une association, une classe, une équipe.',
@@ -448,6 +451,7 @@ export const fr: Record<MessageKey, string> = {
   'error.forbidden': 'Vous n’avez pas le droit de faire cela.',
   'error.not_found': 'Cet élément n’existe plus.',
   'error.sole_owner': 'Vous êtes l’unique propriétaire d’un espace. Nommez d’abord quelqu’un d’autre propriétaire.',
+  'error.sign_in_again': 'Pour cela, reconnectez-vous (il faut une connexion de moins de quelques minutes).',
   'error.already_member': 'Vous êtes déjà membre de cet espace.',
   'error.payload_too_large': 'C’est trop long.',
   'error.bad_request': 'La demande n’a pas été comprise. Rechargez la page et réessayez.',

@@ -466,3 +466,76 @@ async fn forged_misdirected_replayed_expired_and_blocked_sign_ins_are_refused() 
         .await;
     assert_eq!(response.status(), 403);
 }
+
+#[tokio::test]
+async fn someone_of_another_instance_deletes_their_account_here_and_may_come_back() {
+    use diesel::prelude::*;
+    use maille_database::schema::sessions;
+
+    let a = host(&[("carol", false)]).await;
+    let b = host(&[("bob", false)]).await;
+    let bob = format!("bob@{}", b.domain());
+    let browser_b = b.login("bob").await;
+    let sign_in = |browser: TestClient| {
+        let (bob, browser_b) = (bob.clone(), &browser_b);
+        async move {
+            let authorize = start(&browser, &format!("@{bob}"), "/").await;
+            let token = confirm(browser_b, &authorize).await;
+            let (status, body, _) = finish(&browser, &token).await;
+            assert_eq!(status, 200, "{body}");
+            (browser, body["user"]["id"].as_str().unwrap().to_owned())
+        }
+    };
+    let (browser_a, first_id) = sign_in(a.browser()).await;
+
+    // No password here: a password is no confirmation, nor a wrong handle.
+    for wrong in [
+        json!({"password": PASSWORD}),
+        json!({"confirm": "carol"}),
+        json!({}),
+    ] {
+        let response = browser_a
+            .delete("/api/accounts/me", Some(wrong.clone()))
+            .await;
+        assert_eq!(response.status(), 422, "{wrong}");
+    }
+    // A sign-in of more than 15 minutes ago is not enough: sign in again first.
+    let settings = maille_config::DatabaseSettings::default();
+    let db = maille_database::Database::connect(a.instance.database.url(), &settings).unwrap();
+    let age = |seconds: i64| {
+        let db = db.clone();
+        async move {
+            db.run(move |conn| {
+                diesel::update(sessions::table)
+                    .set(sessions::created_at.eq(maille_database::now() - seconds))
+                    .execute(conn)
+                    .map_err(maille_database::DatabaseError::Query)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    age(16 * 60).await;
+    let response = browser_a
+        .delete("/api/accounts/me", Some(json!({"confirm": bob})))
+        .await;
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "sign_in_again", "{body}");
+    assert_eq!(browser_a.get("/api/session").await.status(), 200);
+
+    // Signed in a minute ago, with the handle typed (as shown, with its @): deleted.
+    age(60).await;
+    let response = browser_a
+        .delete(
+            "/api/accounts/me",
+            Some(json!({"confirm": format!("@{bob}")})),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(browser_a.get("/api/session").await.status(), 401);
+
+    // Their name was B's to give, not A's to keep: they come back as a new account.
+    let (_, second_id) = sign_in(a.browser()).await;
+    assert_ne!(second_id, first_id);
+}
