@@ -6,18 +6,20 @@
 
 pub mod client;
 pub mod feedback;
+pub mod pacing;
 pub mod peer;
 pub mod published;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use maille_config::RoomsSettings;
 use webrtc::peer_connection::{
-    configure_congestion_control, register_default_interceptors, CongestionFeedback, MediaEngine,
-    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceCandidateType, Registry, SettingEngineBuilder,
+    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
+    PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceCandidateType, Registry,
+    SettingEngineBuilder,
 };
 
 use crate::metrics::RoomsMetrics;
@@ -52,6 +54,11 @@ struct Inner {
     next_key: AtomicU64,
     metrics: RoomsMetrics,
     live: std::sync::Mutex<Vec<std::sync::Weak<dyn PeerConnection>>>,
+    /// Milliseconds a connection has to complete ICE.
+    ice_timeout_ms: AtomicU64,
+    /// Participants whose media is to panic at its next housekeeping (tests).
+    #[cfg(feature = "fault-injection")]
+    faults: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Sfu {
@@ -79,6 +86,9 @@ impl Sfu {
                 next_key: AtomicU64::new(1),
                 metrics,
                 live: std::sync::Mutex::new(Vec::new()),
+                ice_timeout_ms: AtomicU64::new(duration_ms(peer::ICE_TIMEOUT)),
+                #[cfg(feature = "fault-injection")]
+                faults: std::sync::Mutex::default(),
             }),
         }
     }
@@ -101,6 +111,41 @@ impl Sfu {
         let mut live = self.inner.live.lock().unwrap_or_else(|e| e.into_inner());
         live.retain(|w| w.strong_count() > 0);
         live.len()
+    }
+
+    /// The time a participant's connection has to complete ICE before the participant is
+    /// dropped ([`peer::ICE_TIMEOUT`] unless set).
+    pub fn ice_timeout(&self) -> Duration {
+        Duration::from_millis(self.inner.ice_timeout_ms.load(Ordering::Relaxed))
+    }
+
+    /// Sets the time connections opened from now on have to complete ICE (tests shorten it).
+    pub fn set_ice_timeout(&self, timeout: Duration) {
+        self.inner
+            .ice_timeout_ms
+            .store(duration_ms(timeout), Ordering::Relaxed);
+    }
+
+    /// Makes the media of `participant` panic at its next housekeeping (within half a
+    /// second), to check that a panic ends that participant only. Only with the
+    /// `fault-injection` feature, which the tests enable.
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_fault(&self, participant: &str) {
+        self.inner
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(participant.to_owned());
+    }
+
+    /// Whether a fault was injected for `participant` (and forgets it).
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn take_fault(&self, participant: &str) -> bool {
+        self.inner
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(participant)
     }
 
     pub(crate) fn next_key(&self) -> u64 {
@@ -145,10 +190,10 @@ impl Sfu {
                         configure_simulcast_extension_headers,
                     };
                     let estimator = estimate::Reporting::new(estimate.clone());
-                    let registry = configure_congestion_control(
+                    let registry = pacing::configure(
                         Registry::new(),
                         estimator,
-                        CongestionFeedback::Twcc,
+                        estimate::INITIAL as f64,
                         &mut engine,
                     )?;
                     let registry = configure_nack(registry, &mut engine);
@@ -219,6 +264,10 @@ impl Sfu {
     }
 }
 
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// The bandwidth estimator of subscribe connections: Google Congestion Control, publishing
 /// its target bitrate where the forwarding can read it.
 mod estimate {
@@ -229,7 +278,7 @@ mod estimate {
     use rtc::interceptor::{BandwidthEstimator, EstimatorStats, Gcc, PacketReport};
 
     /// Bits per second the estimate starts at, and its bounds.
-    const INITIAL: u64 = 2_500_000;
+    pub const INITIAL: u64 = 2_500_000;
     const MIN: u64 = 100_000;
     const MAX: u64 = 50_000_000;
 

@@ -2,10 +2,10 @@
 //! and its subscribe connection (the server offers whenever the tracks it carries change).
 //!
 //! Everything runs in tasks of this participant: the task that owns both connections and
-//! handles commands, one reader per published track, and one forwarder that writes others'
-//! packets to this participant. A panic in any of them ends this participant only.
+//! handles commands, and one reader per published track, which writes each packet straight to
+//! the subscribers' down tracks. A panic in any of them ends this participant only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::FutureExt as _;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -30,13 +30,12 @@ use webrtc::peer_connection::{
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::client::Gathering;
-use super::published::{self, Forward, Published, Sink, Source, NO_LAYER};
+use super::published::{self, Published, Sink, Source, NO_LAYER};
 use super::{extmap_id, Direction, Sfu};
 
-/// Time a connection has to complete ICE before the participant is dropped.
+/// Time a connection has to complete ICE before the participant is dropped, unless
+/// [`Sfu::set_ice_timeout`] says otherwise.
 pub const ICE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Packets waiting for this participant's forwarder; beyond, packets are dropped.
-const FORWARD_QUEUE: usize = 1024;
 
 /// Which of a participant's two connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,8 +110,12 @@ impl Peer {
         let (commands, inbox) = mpsc::channel(256);
         let task = tokio::spawn(async move {
             let failed = events.clone();
-            let run = Media::new(sfu, participant, events).run(inbox);
-            if AssertUnwindSafe(run).catch_unwind().await.is_err() {
+            let mut media = Media::new(sfu, participant, events);
+            if AssertUnwindSafe(media.run(inbox))
+                .catch_unwind()
+                .await
+                .is_err()
+            {
                 let _ = failed
                     .send(PeerEvent::Failed {
                         code: "failed",
@@ -120,6 +123,8 @@ impl Peer {
                     })
                     .await;
             }
+            // After a panic too: the participant's connections, tasks and subscriptions go.
+            media.close().await;
         });
         Peer { commands, task }
     }
@@ -160,33 +165,15 @@ struct Connection {
     deadline: Instant,
 }
 
-/// One of the participant's down tracks: someone else's track, forwarded to it.
+/// One of the participant's down tracks: someone else's track, forwarded to it (its track,
+/// SSRC and rewriting are in its [`Sink`], which the publisher's reader writes to).
 struct DownTrack {
-    track: Arc<TrackLocalStaticRTP>,
     sender: Arc<dyn RtpSender>,
     published: Arc<Published>,
     sink: Arc<Sink>,
-    ssrc: u32,
-    payload_type: AtomicU8,
     width: AtomicU64,
-    rewrite: Mutex<Rewrite>,
     /// Whether the task relaying this subscriber's keyframe requests runs.
     feedback: AtomicBool,
-    /// Whether the client answered an offer carrying it: before, it would drop what is sent
-    /// (a keyframe among it), so nothing is forwarded and no layer switch happens.
-    negotiated: AtomicBool,
-}
-
-/// Sequence numbers and timestamps as this subscriber sees them: continuous across layer
-/// switches.
-#[derive(Default)]
-struct Rewrite {
-    started: bool,
-    rebase: bool,
-    seq_offset: u16,
-    ts_offset: u32,
-    last_seq: u16,
-    last_ts: u32,
 }
 
 type DownTracks = Arc<Mutex<HashMap<u64, Arc<DownTrack>>>>;
@@ -203,8 +190,8 @@ struct Media {
     /// The tracks this participant publishes (their readers add and remove them).
     published: Arc<Mutex<Vec<Arc<Published>>>>,
     down: DownTracks,
-    forward_tx: mpsc::Sender<Forward>,
-    forward_rx: Option<mpsc::Receiver<Forward>>,
+    /// Media sections of the publish connection the client stopped sending on.
+    stopped: Arc<Mutex<HashSet<String>>>,
     tasks: Vec<JoinHandle<()>>,
     /// Whether the subscribe connection is up: nothing is written to it before.
     receiving: Arc<AtomicBool>,
@@ -219,7 +206,6 @@ struct Media {
 impl Media {
     fn new(sfu: Sfu, participant: String, events: mpsc::Sender<PeerEvent>) -> Media {
         let (internal_tx, _) = mpsc::unbounded_channel();
-        let (forward_tx, forward_rx) = mpsc::channel(FORWARD_QUEUE);
         Media {
             sfu,
             participant,
@@ -231,8 +217,7 @@ impl Media {
             audio_level_id: Arc::new(AtomicU8::new(0)),
             published: Arc::default(),
             down: Arc::default(),
-            forward_tx,
-            forward_rx: Some(forward_rx),
+            stopped: Arc::default(),
             tasks: Vec::new(),
             receiving: Arc::new(AtomicBool::new(false)),
             awaiting_answer: false,
@@ -242,21 +227,11 @@ impl Media {
         }
     }
 
-    async fn run(mut self, mut commands: mpsc::Receiver<PeerCommand>) {
+    /// Handles commands and connection events until the signalling goes or something fails;
+    /// [`Media::close`] follows.
+    async fn run(&mut self, mut commands: mpsc::Receiver<PeerCommand>) {
         let (internal_tx, mut internal) = mpsc::unbounded_channel();
         self.internal_tx = internal_tx;
-        if let Some(rx) = self.forward_rx.take() {
-            let down = self.down.clone();
-            let failed = self.internal_tx.clone();
-            let metrics = self.sfu.metrics().clone();
-            let receiving = self.receiving.clone();
-            self.tasks.push(tokio::spawn(async move {
-                let forwarding = forward(rx, down, receiving, metrics);
-                if AssertUnwindSafe(forwarding).catch_unwind().await.is_err() {
-                    let _ = failed.send(Internal::Failed("forwarding panicked".into()));
-                }
-            }));
-        }
         self.sfu.metrics().media_sessions.inc();
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         let outcome: Result<(), (&'static str, String)> = loop {
@@ -304,7 +279,6 @@ impl Media {
         if let Err((code, message)) = outcome {
             let _ = self.events.send(PeerEvent::Failed { code, message }).await;
         }
-        self.close().await;
     }
 
     async fn handle(&mut self, command: PeerCommand) -> Result<(), (&'static str, String)> {
@@ -325,10 +299,14 @@ impl Media {
                     self.offered
                         .iter()
                         .filter_map(|slot| down.get(slot))
-                        .filter(|d| !d.negotiated.swap(true, Ordering::Relaxed))
+                        .filter(|d| !d.sink.negotiated.load(Ordering::Relaxed))
                         .cloned()
                         .collect()
                 };
+                for d in &fresh {
+                    resolve_payload_type(d).await;
+                    d.sink.negotiated.store(true, Ordering::Relaxed);
+                }
                 tracing::debug!(participant = %self.participant, negotiated = fresh.len(), "subscribe answer");
                 self.relay_keyframe_requests();
                 // What was sent before was dropped: ask for the keyframe it starts with.
@@ -408,7 +386,7 @@ impl Media {
             handler,
             estimate,
             connected: false,
-            deadline: Instant::now() + ICE_TIMEOUT,
+            deadline: Instant::now() + self.sfu.ice_timeout(),
         };
         match direction {
             Direction::Publish => self.publish = Some(connection),
@@ -437,9 +415,11 @@ impl Media {
         let Some(c) = &self.publish else {
             return Ok(());
         };
+        let silent = silent_sections(&offer);
         c.pc.set_remote_description(offer)
             .await
             .map_err(|e| ("bad_sdp", format!("offer refused: {e}")))?;
+        self.stop_sections(silent).await;
         let answer =
             c.pc.create_answer(None)
                 .await
@@ -450,6 +430,28 @@ impl Media {
         let sdp = local_sdp(c).await;
         let _ = self.events.send(PeerEvent::Answer(sdp)).await;
         Ok(())
+    }
+
+    /// Unpublishes what arrived on the media sections in `silent`, which the client's last
+    /// offer stopped sending on (a stopped screen share): the meeting tells the others and
+    /// ends their subscriptions. A section sent on again is published anew by its reader.
+    async fn stop_sections(&self, silent: HashSet<String>) {
+        let gone: Vec<Arc<Published>> = {
+            let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+            let gone = published
+                .iter()
+                .filter(|p| silent.contains(&p.mid))
+                .cloned()
+                .collect();
+            published.retain(|p| !silent.contains(&p.mid));
+            gone
+        };
+        *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) = silent;
+        for p in gone {
+            tracing::debug!(participant = %self.participant, source = p.source.name(), "track stopped by the client");
+            p.close();
+            let _ = self.events.send(PeerEvent::Unpublished(p.key)).await;
+        }
     }
 
     async fn offer(&mut self, restart: bool) -> Result<(), (&'static str, String)> {
@@ -554,23 +556,23 @@ impl Media {
             slot,
             current: AtomicU8::new(initial),
             target: AtomicU8::new(0),
-            tx: self.forward_tx.clone(),
+            track,
+            ssrc,
+            payload_type: AtomicU8::new(NO_LAYER),
+            negotiated: AtomicBool::new(false),
+            receiving: self.receiving.clone(),
+            rewrite: Mutex::default(),
         });
         let down = Arc::new(DownTrack {
-            track,
             sender,
             published: published.clone(),
             sink: sink.clone(),
-            ssrc,
-            payload_type: AtomicU8::new(NO_LAYER),
             width: AtomicU64::new(
                 self.widths
                     .get(&(published.participant.clone(), published.source))
                     .map_or(u64::MAX, |w| u64::from(*w)),
             ),
-            rewrite: Mutex::new(Rewrite::default()),
             feedback: AtomicBool::new(false),
-            negotiated: AtomicBool::new(false),
         });
         self.down
             .lock()
@@ -649,7 +651,15 @@ impl Media {
         let now = Instant::now();
         for c in [&self.publish, &self.subscribe].into_iter().flatten() {
             if !c.connected && now > c.deadline {
-                return Err(("failed", "ICE did not complete within 30 s".into()));
+                let limit = self.sfu.ice_timeout().as_secs_f64();
+                return Err(("failed", format!("ICE did not complete within {limit} s")));
+            }
+        }
+        #[cfg(feature = "fault-injection")]
+        if self.sfu.take_fault(&self.participant) {
+            #[allow(clippy::panic)]
+            {
+                panic!("a fault injected into the media of {}", self.participant);
             }
         }
         let published: Vec<Arc<Published>> = self
@@ -672,6 +682,11 @@ impl Media {
             .cloned()
             .collect();
         for down in downs {
+            if down.sink.negotiated.load(Ordering::Relaxed)
+                && down.sink.payload_type.load(Ordering::Relaxed) == NO_LAYER
+            {
+                resolve_payload_type(&down).await;
+            }
             self.choose_layer(&down).await;
             let target = down.sink.target.load(Ordering::Relaxed);
             if target != NO_LAYER && target != down.sink.current.load(Ordering::Relaxed) {
@@ -702,7 +717,7 @@ impl Media {
             let all = self.down.clone();
             self.tasks.push(tokio::spawn(async move {
                 let relay = async move {
-                    while let Some(event) = down.track.poll().await {
+                    while let Some(event) = down.sink.track.poll().await {
                         let webrtc::media_stream::track_local::TrackLocalEvent::OnRtcpPacket(
                             packets,
                         ) = event
@@ -719,7 +734,7 @@ impl Media {
                         let asked: Vec<Arc<DownTrack>> = {
                             let all = all.lock().unwrap_or_else(|e| e.into_inner());
                             all.values()
-                                .filter(|d| ssrcs.contains(&d.ssrc))
+                                .filter(|d| ssrcs.contains(&d.sink.ssrc))
                                 .cloned()
                                 .collect()
                         };
@@ -757,6 +772,7 @@ impl Media {
             events: self.events.clone(),
             sfu: self.sfu.clone(),
             published: self.published.clone(),
+            stopped: self.stopped.clone(),
         };
         let failed = self.internal_tx.clone();
         self.tasks.push(tokio::spawn(async move {
@@ -766,7 +782,11 @@ impl Media {
         }));
     }
 
-    async fn close(mut self) {
+    async fn close(&mut self) {
+        // Readers first, so that none publishes again what is being closed.
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
         let down: Vec<Arc<DownTrack>> = self
             .down
             .lock()
@@ -783,6 +803,10 @@ impl Media {
             .unwrap_or_else(|e| e.into_inner())
             .drain(..)
             .collect();
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(published.iter().map(|p| p.mid.clone()));
         for published in published {
             published.close();
         }
@@ -793,9 +817,6 @@ impl Media {
             if let Err(error) = c.pc.close().await {
                 tracing::debug!(%error, "closing a media connection failed");
             }
-        }
-        for task in self.tasks.drain(..) {
-            task.abort();
         }
         self.sfu.metrics().media_sessions.dec();
     }
@@ -858,55 +879,83 @@ struct Reader {
     sfu: Sfu,
     /// The participant's published tracks, for its bitrate measurements.
     published: Arc<Mutex<Vec<Arc<Published>>>>,
+    /// Media sections the client stopped sending on.
+    stopped: Arc<Mutex<HashSet<String>>>,
+}
+
+/// What a track is, once its first stream opened: what publishing it (again) needs.
+struct Origin {
+    mid: String,
+    source: Source,
+    codec: RTCRtpCodec,
+    /// SSRC of each simulcast layer seen (0: not yet).
+    ssrcs: [u32; 3],
+    simulcast: bool,
 }
 
 impl Reader {
     async fn run(self) {
         let metrics = self.sfu.metrics().clone();
         let mut published: Option<Arc<Published>> = None;
-        let mut ssrcs = [0u32; 3];
+        let mut origin: Option<Origin> = None;
         while let Some(event) = self.track.poll().await {
             match event {
                 TrackRemoteEvent::OnOpen(init) => {
                     let layer = init.rid.as_deref().map_or(0, published::layer_of_rid);
-                    if published.is_none() {
-                        let Some(source) = self.source_of(init.receiver_id).await else {
+                    if origin.is_none() {
+                        let Some((mid, source)) = self.source_of(init.receiver_id).await else {
                             tracing::debug!("a track with no source named; ignored");
                             continue;
                         };
                         let Some(codec) = self.track.codec(init.ssrc).await else {
                             continue;
                         };
-                        let p = Arc::new(Published::new(
-                            self.sfu.next_key(),
-                            self.participant.clone(),
+                        origin = Some(Origin {
+                            mid,
                             source,
                             codec,
-                            self.track.clone(),
-                            metrics.clone(),
-                        ));
-                        tracing::debug!(participant = %self.participant, ?source, "track published");
-                        self.published
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(p.clone());
-                        let _ = self.events.send(PeerEvent::Published(p.clone())).await;
-                        published = Some(p);
+                            ssrcs: [0; 3],
+                            simulcast: false,
+                        });
                     }
-                    if let Some(p) = &published {
-                        if init.rid.is_some() {
-                            p.simulcast.store(true, Ordering::Relaxed);
+                    let Some(o) = origin.as_mut() else { continue };
+                    o.simulcast |= init.rid.is_some();
+                    o.ssrcs[usize::from(layer.min(2))] = init.ssrc;
+                    match &published {
+                        Some(p) => {
+                            p.simulcast.store(o.simulcast, Ordering::Relaxed);
+                            if let Some(l) = p.layers.get(usize::from(layer)) {
+                                l.ssrc.store(init.ssrc, Ordering::Relaxed);
+                            }
                         }
-                        if let Some(l) = p.layers.get(usize::from(layer)) {
-                            l.ssrc.store(init.ssrc, Ordering::Relaxed);
-                        }
-                        ssrcs[usize::from(layer.min(2))] = init.ssrc;
+                        None => published = Some(self.publish(o).await),
                     }
                 }
                 TrackRemoteEvent::OnRtpPacket(packet) => {
+                    if published
+                        .as_ref()
+                        .is_some_and(|p| p.closed.load(Ordering::Relaxed))
+                    {
+                        // The client's last offer stopped it (the others were told).
+                        published = None;
+                    }
+                    let Some(o) = &origin else { continue };
+                    if published.is_none() {
+                        // Sent again: published anew once an offer resumed its section.
+                        let resumed = !self
+                            .stopped
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .contains(&o.mid);
+                        if !resumed {
+                            continue;
+                        }
+                        published = Some(self.publish(o).await);
+                    }
                     let Some(p) = &published else { continue };
                     metrics.packets_in.inc();
-                    let layer = ssrcs
+                    let layer = o
+                        .ssrcs
                         .iter()
                         .position(|s| *s == packet.header.ssrc)
                         .map_or(0, |i| i as u8);
@@ -939,7 +988,7 @@ impl Reader {
                 _ => {}
             }
         }
-        if let Some(p) = published {
+        if let Some(p) = published.filter(|p| !p.closed.load(Ordering::Relaxed)) {
             self.published
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -949,7 +998,37 @@ impl Reader {
         }
     }
 
-    async fn source_of(&self, receiver: rtc::rtp_transceiver::RTCRtpReceiverId) -> Option<Source> {
+    /// Publishes the track: the meeting subscribes the others to it.
+    async fn publish(&self, o: &Origin) -> Arc<Published> {
+        let p = Arc::new(Published::new(
+            self.sfu.next_key(),
+            self.participant.clone(),
+            o.source,
+            o.codec.clone(),
+            o.mid.clone(),
+            self.track.clone(),
+            self.sfu.metrics().clone(),
+        ));
+        p.simulcast.store(o.simulcast, Ordering::Relaxed);
+        for (layer, ssrc) in p.layers.iter().zip(o.ssrcs) {
+            if ssrc != 0 {
+                layer.ssrc.store(ssrc, Ordering::Relaxed);
+            }
+        }
+        tracing::debug!(participant = %self.participant, source = ?o.source, "track published");
+        self.published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p.clone());
+        let _ = self.events.send(PeerEvent::Published(p.clone())).await;
+        p
+    }
+
+    /// The mid of `receiver`'s media section and the source the client named for it.
+    async fn source_of(
+        &self,
+        receiver: rtc::rtp_transceiver::RTCRtpReceiverId,
+    ) -> Option<(String, Source)> {
         for transceiver in self.pc.get_transceivers().await {
             let Ok(Some(r)) = transceiver.receiver().await else {
                 continue;
@@ -958,102 +1037,51 @@ impl Reader {
                 continue;
             }
             let mid = transceiver.mid().await.ok().flatten()?;
-            return self
+            let source = self
                 .sources
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .get(&mid)
-                .copied();
+                .copied()?;
+            return Some((mid, source));
         }
         None
     }
 }
 
-/// Writes the packets of others to this participant, one down track at a time: switches
-/// simulcast layers at keyframes and keeps sequence numbers and timestamps continuous.
-async fn forward(
-    mut rx: mpsc::Receiver<Forward>,
-    down: DownTracks,
-    receiving: Arc<AtomicBool>,
-    metrics: crate::metrics::RoomsMetrics,
-) {
-    while let Some(Forward {
-        slot,
-        layer,
-        mut packet,
-    }) = rx.recv().await
+/// The mids of the media sections of `offer` the client does not send on (`recvonly`,
+/// `inactive`, or rejected with port 0): a source it stopped, such as a screen share.
+fn silent_sections(offer: &RTCSessionDescription) -> HashSet<String> {
+    let Ok(parsed) = offer.unmarshal() else {
+        return HashSet::new();
+    };
+    parsed
+        .media_descriptions
+        .iter()
+        .filter(|m| {
+            m.media_name.port.value == 0
+                || m.has_attribute("recvonly")
+                || m.has_attribute("inactive")
+        })
+        .filter_map(|m| m.attribute("mid").flatten().map(str::to_owned))
+        .collect()
+}
+
+/// Reads the payload type `down`'s codec got on the subscriber's connection (once answered).
+async fn resolve_payload_type(down: &DownTrack) {
+    let Ok(parameters) = down.sender.get_parameters().await else {
+        return;
+    };
+    let mime = &down.published.codec.mime_type;
+    if let Some(codec) = parameters
+        .rtp_parameters
+        .codecs
+        .iter()
+        .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(mime))
     {
-        if !receiving.load(Ordering::Relaxed) {
-            continue;
-        }
-        let Some(d) = down
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&slot)
-            .cloned()
-        else {
-            continue;
-        };
-        if !d.negotiated.load(Ordering::Relaxed) {
-            continue;
-        }
-        let mut pt = d.payload_type.load(Ordering::Relaxed);
-        if pt == NO_LAYER {
-            let Ok(parameters) = d.sender.get_parameters().await else {
-                continue;
-            };
-            let mime = d.published.codec.mime_type.to_ascii_lowercase();
-            let Some(codec) = parameters
-                .rtp_parameters
-                .codecs
-                .iter()
-                .find(|c| c.rtp_codec.mime_type.to_ascii_lowercase() == mime)
-            else {
-                continue;
-            };
-            pt = codec.payload_type;
-            d.payload_type.store(pt, Ordering::Relaxed);
-        }
-        {
-            let current = d.sink.current.load(Ordering::Relaxed);
-            let target = d.sink.target.load(Ordering::Relaxed);
-            let mut rewrite = d.rewrite.lock().unwrap_or_else(|e| e.into_inner());
-            if layer == target && target != current {
-                if d.published.source.is_audio()
-                    || published::is_keyframe(&d.published.codec.mime_type, &packet.payload)
-                {
-                    d.sink.current.store(target, Ordering::Relaxed);
-                    tracing::debug!(publisher = %d.published.participant, source = d.published.source.name(), layer, "layer switched at a keyframe");
-                    rewrite.rebase = true;
-                    metrics.layer_switches.inc();
-                } else {
-                    continue;
-                }
-            } else if layer != current {
-                continue;
-            }
-            let header = &mut packet.header;
-            if !rewrite.started || rewrite.rebase {
-                // Continue where the subscriber's stream left off (or start anywhere).
-                let next_seq = rewrite.last_seq.wrapping_add(1);
-                let next_ts = rewrite.last_ts.wrapping_add(1);
-                rewrite.seq_offset = next_seq.wrapping_sub(header.sequence_number);
-                rewrite.ts_offset = next_ts.wrapping_sub(header.timestamp);
-                rewrite.started = true;
-                rewrite.rebase = false;
-            }
-            header.sequence_number = header.sequence_number.wrapping_add(rewrite.seq_offset);
-            header.timestamp = header.timestamp.wrapping_add(rewrite.ts_offset);
-            if header.sequence_number.wrapping_sub(rewrite.last_seq) < 0x8000 {
-                rewrite.last_seq = header.sequence_number;
-                rewrite.last_ts = header.timestamp;
-            }
-            header.ssrc = d.ssrc;
-            header.payload_type = pt;
-        }
-        if d.track.write_rtp(packet).await.is_ok() {
-            metrics.packets_out.inc();
-        }
+        down.sink
+            .payload_type
+            .store(codec.payload_type, Ordering::Relaxed);
     }
 }
 

@@ -5,8 +5,10 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use futures_util::FutureExt as _;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::TrackLocal as _;
 use webrtc::media_stream::track_remote::TrackRemote;
 
 use crate::metrics::RoomsMetrics;
@@ -53,17 +55,10 @@ pub fn layer_of_rid(rid: &str) -> u8 {
     }
 }
 
-/// One packet on its way to one subscriber.
-pub struct Forward {
-    /// Which of the subscriber's down tracks it is for.
-    pub slot: u64,
-    /// The layer it belongs to.
-    pub layer: u8,
-    /// The packet as the publisher sent it, without its header extensions.
-    pub packet: rtc::rtp::Packet,
-}
-
-/// A subscriber's interest in a published track.
+/// A subscriber's interest in a published track: its down track, and how packets are
+/// rewritten for it. The publisher's reader writes to it directly (no queue, no task of its
+/// own): a look-up of the layer, a header rewrite under an uncontended lock, and a hand-off to
+/// the subscriber's connection that never waits.
 pub struct Sink {
     /// The subscriber's participant id.
     pub subscriber: String,
@@ -73,7 +68,95 @@ pub struct Sink {
     pub current: AtomicU8,
     /// The layer it switches to at the next keyframe of that layer (`current` when none).
     pub target: AtomicU8,
-    pub(crate) tx: mpsc::Sender<Forward>,
+    pub(crate) track: Arc<TrackLocalStaticRTP>,
+    /// The SSRC the subscriber sees.
+    pub(crate) ssrc: u32,
+    /// The payload type negotiated on the subscriber's connection ([`NO_LAYER`] until known).
+    pub(crate) payload_type: AtomicU8,
+    /// Whether the client answered an offer carrying it: before, it would drop what is sent
+    /// (a keyframe among it), so nothing is forwarded and no layer switch happens.
+    pub(crate) negotiated: AtomicBool,
+    /// Whether the subscriber's connection is up: nothing is written to it before.
+    pub(crate) receiving: Arc<AtomicBool>,
+    pub(crate) rewrite: Mutex<Rewrite>,
+}
+
+/// Sequence numbers and timestamps as a subscriber sees them: continuous across layer
+/// switches.
+#[derive(Default)]
+pub(crate) struct Rewrite {
+    started: bool,
+    rebase: bool,
+    seq_offset: u16,
+    ts_offset: u32,
+    last_seq: u16,
+    last_ts: u32,
+}
+
+impl Sink {
+    /// Writes `packet` of `layer` of `published` to the subscriber: switches simulcast layers
+    /// at keyframes and keeps sequence numbers and timestamps continuous. Never waits: when the
+    /// subscriber's connection has no room, the packet is dropped (and counted).
+    fn write(&self, published: &Published, layer: u8, mut packet: rtc::rtp::Packet) {
+        if !self.receiving.load(Ordering::Relaxed) || !self.negotiated.load(Ordering::Relaxed) {
+            return;
+        }
+        let pt = self.payload_type.load(Ordering::Relaxed);
+        if pt == NO_LAYER {
+            return;
+        }
+        {
+            let current = self.current.load(Ordering::Relaxed);
+            let target = self.target.load(Ordering::Relaxed);
+            let mut rewrite = self.rewrite.lock().unwrap_or_else(|e| e.into_inner());
+            if layer == target && target != current {
+                if published.source.is_audio()
+                    || is_keyframe(&published.codec.mime_type, &packet.payload)
+                {
+                    self.current.store(target, Ordering::Relaxed);
+                    tracing::debug!(publisher = %published.participant, source = published.source.name(), layer, "layer switched at a keyframe");
+                    rewrite.rebase = true;
+                    published.metrics.layer_switches.inc();
+                } else {
+                    return;
+                }
+            } else if layer != current {
+                return;
+            }
+            let header = &mut packet.header;
+            if !rewrite.started || rewrite.rebase {
+                // Continue where the subscriber's stream left off (or start anywhere).
+                let next_seq = rewrite.last_seq.wrapping_add(1);
+                let next_ts = rewrite.last_ts.wrapping_add(1);
+                rewrite.seq_offset = next_seq.wrapping_sub(header.sequence_number);
+                rewrite.ts_offset = next_ts.wrapping_sub(header.timestamp);
+                rewrite.started = true;
+                rewrite.rebase = false;
+            }
+            header.sequence_number = header.sequence_number.wrapping_add(rewrite.seq_offset);
+            header.timestamp = header.timestamp.wrapping_add(rewrite.ts_offset);
+            if header.sequence_number.wrapping_sub(rewrite.last_seq) < 0x8000 {
+                rewrite.last_seq = header.sequence_number;
+                rewrite.last_ts = header.timestamp;
+            }
+            header.ssrc = self.ssrc;
+            header.payload_type = pt;
+        }
+        // `write_rtp` only hands the packet to the connection's driver (a lock nobody holds
+        // while forwarding, then a bounded channel, neither tied to a runtime's budget): polled
+        // once, it is done, or that channel is full and the packet is dropped rather than
+        // awaited, so one slow subscriber never holds up the publisher's other subscribers.
+        match self.track.write_rtp(packet).now_or_never() {
+            Some(Ok(())) => {
+                published.metrics.packets_out.inc();
+            }
+            // Not bound (any more): the subscriber is renegotiating or leaving.
+            Some(Err(_)) => {}
+            None => {
+                published.metrics.packets_dropped.inc();
+            }
+        }
+    }
 }
 
 /// The measured state of one simulcast layer.
@@ -99,6 +182,10 @@ pub struct Published {
     pub source: Source,
     /// Its codec, as the publisher negotiated it.
     pub codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
+    /// The media section (`mid`) of the publisher's connection it arrives on.
+    pub mid: String,
+    /// Whether it ended (the publisher stopped it or left): it forwards nothing any more.
+    pub closed: AtomicBool,
     /// Whether it has several layers.
     pub simulcast: AtomicBool,
     /// Whether it is forwarded (a moderator's mute stops it).
@@ -118,6 +205,7 @@ impl Published {
         participant: String,
         source: Source,
         codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
+        mid: String,
         track: Arc<dyn TrackRemote>,
         metrics: RoomsMetrics,
     ) -> Published {
@@ -126,6 +214,8 @@ impl Published {
             participant,
             source,
             codec,
+            mid,
+            closed: AtomicBool::new(false),
             simulcast: AtomicBool::new(false),
             enabled: AtomicBool::new(true),
             layers: Default::default(),
@@ -159,6 +249,7 @@ impl Published {
 
     /// Drops every sink and the remote track (the publisher left).
     pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
         *self.sinks.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Vec::new());
         *self.track.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
@@ -174,9 +265,10 @@ impl Published {
     ///
     /// The publisher's header extensions are dropped here, once (they are ids negotiated on
     /// its connection, meaningless on a subscriber's): the copy each sink gets then costs no
-    /// allocation, only a reference count on the payload.
+    /// allocation, only a reference count on the payload. Each sink is written to here, on the
+    /// publisher's reader: no queue or task per subscriber in between.
     pub(crate) fn forward(&self, layer: u8, mut packet: rtc::rtp::Packet) {
-        if !self.enabled.load(Ordering::Relaxed) {
+        if !self.enabled.load(Ordering::Relaxed) || self.closed.load(Ordering::Relaxed) {
             return;
         }
         let sinks = self.sinks.read().unwrap_or_else(|e| e.into_inner()).clone();
@@ -191,14 +283,7 @@ impl Published {
             if layer != current && layer != target {
                 continue;
             }
-            let forward = Forward {
-                slot: sink.slot,
-                layer,
-                packet: packet.clone(),
-            };
-            if sink.tx.try_send(forward).is_err() {
-                self.metrics.packets_dropped.inc();
-            }
+            sink.write(self, layer, packet.clone());
         }
     }
 

@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod failures;
 mod helpers;
 mod media;
 mod peer;
 mod rest;
+mod screen;
 mod signal;
 mod turn;

@@ -31,6 +31,8 @@ pub struct Options {
     pub relay_only: bool,
     /// Publish a camera too (audio only otherwise).
     pub camera: bool,
+    /// Share a screen too (VP8, one encoding).
+    pub screen: bool,
     /// Use the ICE servers the room hands out in `joined`.
     pub room_ice_servers: bool,
     /// Send a video keyframe only when asked (PLI or FIR for that layer's SSRC), deltas
@@ -51,9 +53,14 @@ pub struct Client {
     publish: Arc<dyn PeerConnection>,
     audio: Arc<TrackLocalStaticRTP>,
     video: Option<Arc<TrackLocalStaticRTP>>,
+    /// The shared screen, its SSRC, and whether it is being sent.
+    screen: Option<(Arc<TrackLocalStaticRTP>, u32, bool)>,
     ssrcs: Vec<(String, u32)>,
     mid_ids: HeaderIds,
     mids: Vec<(String, RtpCodecKind)>,
+    /// The source of each mid of the publish connection.
+    sources: Vec<(String, &'static str)>,
+    answered: mpsc::Receiver<String>,
     seq: u16,
     /// SSRCs of the layers a keyframe was asked for (with `keyframes_on_request`).
     keyframe_requests: Option<Arc<Mutex<HashSet<u32>>>>,
@@ -150,12 +157,48 @@ impl Client {
         } else {
             None
         };
+        let screen = if options.screen {
+            let ssrc: u32 = rand::random();
+            let track = client::local_track(
+                format!("{name}-stream"),
+                format!("{name}-screen"),
+                RtpCodecKind::Video,
+                &client::vp8(),
+                &[(String::new(), ssrc)],
+            );
+            publish
+                .add_track(track.clone() as Arc<dyn TrackLocal>)
+                .await
+                .unwrap();
+            Some((track, ssrc, true))
+        } else {
+            None
+        };
         let (sdp, mids) = client::publish_offer(publish.as_ref(), &publish_handler)
             .await
             .unwrap();
-        let tracks: Vec<Value> = mids
+        // Transceivers come in the order the tracks were added: the camera's video first.
+        let mut videos = 0;
+        let sources: Vec<(String, &'static str)> = mids
             .iter()
-            .map(|(mid, kind)| json!({"mid": mid, "source": client::source_of(*kind)}))
+            .map(|(mid, kind)| {
+                let source = match kind {
+                    RtpCodecKind::Video => {
+                        videos += 1;
+                        if videos == 1 && options.camera {
+                            "camera"
+                        } else {
+                            "screen"
+                        }
+                    }
+                    _ => client::source_of(*kind),
+                };
+                (mid.clone(), source)
+            })
+            .collect();
+        let tracks: Vec<Value> = sources
+            .iter()
+            .map(|(mid, source)| json!({"mid": mid, "source": source}))
             .collect();
         sink.send(Message::text(
             json!({"type": "offer", "pc": "publish", "sdp": sdp, "tracks": tracks}).to_string(),
@@ -269,9 +312,12 @@ impl Client {
             publish,
             audio,
             video,
+            screen,
             ssrcs,
             mid_ids,
             mids,
+            sources,
+            answered,
             seq: 0,
             keyframe_requests,
             tracks: remote_tracks,
@@ -311,7 +357,66 @@ impl Client {
         payload.get(4..7) == Some(&[0x9d, 0x01, 0x2a][..])
     }
 
-    /// Sends one audio packet and one video packet per layer.
+    /// The payload of screen packet `seq` of `name`: a VP8 keyframe start, then a tag.
+    pub fn screen_payload(name: &str, seq: u16) -> Bytes {
+        let mut payload = client::vp8_keyframe_start(1280, 720).to_vec();
+        payload.extend_from_slice(format!("screen:{name}:{seq}").as_bytes());
+        Bytes::from(payload)
+    }
+
+    /// Stops or resumes sharing the screen as the web client does: the screen's transceiver
+    /// turns `inactive` (or `sendonly` again), then a new publish offer, answered.
+    pub async fn share_screen(&mut self, sharing: bool) {
+        use webrtc::rtp_transceiver::RTCRtpTransceiverDirection;
+        let mid = self
+            .sources
+            .iter()
+            .find(|(_, source)| *source == "screen")
+            .map(|(mid, _)| mid.clone())
+            .unwrap();
+        if let Some(screen) = &mut self.screen {
+            screen.2 = sharing;
+        }
+        for t in self.publish.get_transceivers().await {
+            if t.mid().await.unwrap().as_deref() == Some(mid.as_str()) {
+                let direction = if sharing {
+                    RTCRtpTransceiverDirection::Sendonly
+                } else {
+                    RTCRtpTransceiverDirection::Inactive
+                };
+                t.set_direction(direction).await.unwrap();
+            }
+        }
+        let offer = self.publish.create_offer(None).await.unwrap();
+        self.publish.set_local_description(offer).await.unwrap();
+        let sdp = self.publish.local_description().await.unwrap().sdp;
+        let tracks: Vec<Value> = self
+            .sources
+            .iter()
+            .map(|(mid, source)| json!({"mid": mid, "source": source}))
+            .collect();
+        self.signal(json!({"type": "offer", "pc": "publish", "sdp": sdp, "tracks": tracks}));
+        tokio::time::timeout(PATIENCE, self.answered.recv())
+            .await
+            .expect("a publish answer in time")
+            .unwrap();
+    }
+
+    /// The next signalling message that satisfies `test` (others are skipped).
+    pub async fn expect(&mut self, what: &str, test: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.messages.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no {what} in time"))
+                .unwrap_or_else(|| panic!("the signalling ended before {what}"));
+            if test(&message) {
+                return message;
+            }
+        }
+    }
+
+    /// Sends one audio packet and one video packet per layer (and one of the screen while
+    /// it is shared).
     pub async fn send(&mut self, name: &str) {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
@@ -336,6 +441,17 @@ impl Client {
                 let packet = client::video_packet(*ssrc, seq, self.mid_ids, &mid, rid, payload);
                 let _ = video.write_rtp(packet).await;
             }
+        }
+        if let Some((screen, ssrc, true)) = &self.screen {
+            let mid = self
+                .sources
+                .iter()
+                .find(|(_, source)| *source == "screen")
+                .map(|(mid, _)| mid.clone())
+                .unwrap_or_default();
+            let payload = Self::screen_payload(name, seq);
+            let packet = client::video_packet(*ssrc, seq, self.mid_ids, &mid, "", payload);
+            let _ = screen.write_rtp(packet).await;
         }
     }
 
