@@ -589,6 +589,9 @@ pub struct FederationSettings {
     pub request_timeout_seconds: u64,
     /// Days the ids of received activities are remembered, so that a repeat is ignored.
     pub received_ids_days: u32,
+    /// Days an item of the feed (others' public pads and rooms) is kept after its last change
+    /// or its arrival, whichever is later.
+    pub feed_days: u32,
     /// FOR TESTS ONLY: allow plain http, `localhost` and ports in other instances' addresses,
     /// and requests to loopback addresses. Refused unless `public_url` is plain http on
     /// `localhost` or a loopback address.
@@ -610,6 +613,7 @@ impl Default for FederationSettings {
             delivery_first_retry_seconds: 30,
             request_timeout_seconds: 10,
             received_ids_days: 30,
+            feed_days: 90,
             allow_insecure_http: false,
         }
     }

@@ -242,14 +242,23 @@ impl Federation {
         &self.cancel
     }
 
-    /// Forgets old received-activity ids and refreshes the domain policies; run it now and
-    /// then (every few minutes).
+    /// Forgets old received-activity ids and old feed items (`federation.feed_days`), and
+    /// refreshes the domain policies; run it now and then (every few minutes).
     pub async fn maintenance(&self) -> Result<()> {
+        let now = maille_database::now();
         let days = i64::from(self.settings().federation.received_ids_days);
-        let before = maille_database::now() - days * 86_400;
-        self.database()
-            .run(move |conn| inbox::forget_received(conn, before))
+        let before = now - days * 86_400;
+        let feed_before = now - i64::from(self.settings().federation.feed_days) * 86_400;
+        let pruned = self
+            .database()
+            .transaction(move |conn| {
+                inbox::forget_received(conn, before)?;
+                feed::prune(conn, feed_before)
+            })
             .await?;
+        if pruned > 0 {
+            tracing::info!(count = pruned, "federation: old feed items pruned");
+        }
         self.context.policy.reload(self.database()).await
     }
 }

@@ -396,13 +396,15 @@ fn fixture(name: &str) -> Value {
 }
 
 async fn receive(app: &App, activity: Value, sender: &RemoteActorRow) {
+    receive_at(app, activity, sender, 1_700_000_000).await;
+}
+
+async fn receive_at(app: &App, activity: Value, sender: &RemoteActorRow, now: i64) {
     let incoming: Incoming = serde_json::from_value(activity).unwrap();
     incoming.check(&app.federation.context().urls).unwrap();
     let sender = sender.clone();
     app.db()
-        .transaction(move |conn| {
-            maille_federation::feed::receive(conn, &incoming, &sender, 1_700_000_000)
-        })
+        .transaction(move |conn| maille_federation::feed::receive(conn, &incoming, &sender, now))
         .await
         .unwrap();
 }
@@ -515,4 +517,37 @@ async fn a_mastodon_note_and_maille_pads_of_followed_actors_make_the_feed() {
     assert_eq!(feed.as_array().unwrap().len(), 1);
     let (status, _) = json_of(client.get("/api/federation/feed?limit=0").await).await;
     assert_eq!(status, 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_maintenance_prunes_old_feed_items_and_keeps_recent_ones() {
+    let app = spawn_app().await;
+    let (alice, client) = app.user("alice").await;
+    let gargron = app.remote("gargron", "mastodon.example").await;
+    app.follow(Direction::Out, (ActorKind::User, alice.0), gargron.id)
+        .await;
+    let now = maille_database::now();
+    let keep = i64::from(maille_config::FederationSettings::default().feed_days) * 86_400;
+    // Arrived (and last changed) longer ago than the feed keeps items.
+    let mut old = fixture("mastodon-create-note.json");
+    old["object"]["published"] = json!("2020-01-01T00:00:00Z");
+    receive_at(&app, old, &gargron, now - keep - 86_400).await;
+    // Published as long ago, but arrived a day ago: kept.
+    let mut recent = fixture("mastodon-create-note.json");
+    recent["id"] = json!("https://mastodon.example/users/gargron/statuses/3/activity");
+    recent["object"]["id"] = json!("https://mastodon.example/users/gargron/statuses/3");
+    recent["object"]["content"] = json!("<p>Still here</p>");
+    recent["object"]["published"] = json!("2020-01-02T00:00:00Z");
+    receive_at(&app, recent, &gargron, now - 86_400).await;
+    let (_, feed) = json_of(client.get("/api/federation/feed").await).await;
+    assert_eq!(feed.as_array().unwrap().len(), 2, "{feed}");
+
+    app.federation.maintenance().await.unwrap();
+    let (_, feed) = json_of(client.get("/api/federation/feed").await).await;
+    assert_eq!(feed.as_array().unwrap().len(), 1, "{feed}");
+    assert_eq!(feed[0]["summary"], "Still here");
+    // Running it again changes nothing more.
+    app.federation.maintenance().await.unwrap();
+    let (_, feed) = json_of(client.get("/api/federation/feed").await).await;
+    assert_eq!(feed.as_array().unwrap().len(), 1, "{feed}");
 }

@@ -300,7 +300,7 @@ impl Object for RemoteActor {
 
     async fn from_json(json: ActorJson, data: &Data<Context>) -> Result<Self> {
         data.database()
-            .run(move |conn| RemoteActor::upsert(conn, &json, maille_database::now()))
+            .transaction(move |conn| RemoteActor::upsert(conn, &json, maille_database::now()))
             .await
     }
 }

@@ -1,4 +1,7 @@
-//! The dispatcher and the per-instance workers.
+//! The dispatcher and the per-instance workers. Their writes go through
+//! [`maille_database::Database::transaction`] (on SQLite, one writer at a time): a write
+//! outside it could land between the read and the write of another transaction, which SQLite
+//! then refuses ("database is locked") instead of waiting.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -108,7 +111,7 @@ async fn work(federation: &Federation, domain: &str) -> Result<()> {
                     "federation: queued delivery dropped");
                 federation
                     .database()
-                    .run(move |conn| super::done(conn, id))
+                    .transaction(move |conn| super::done(conn, id))
                     .await?;
                 continue;
             }
@@ -122,7 +125,7 @@ async fn work(federation: &Federation, domain: &str) -> Result<()> {
                     "federation: queued delivery dropped, its actor is gone");
                 federation
                     .database()
-                    .run(move |conn| super::done(conn, id))
+                    .transaction(move |conn| super::done(conn, id))
                     .await?;
                 continue;
             };
@@ -131,7 +134,7 @@ async fn work(federation: &Federation, domain: &str) -> Result<()> {
                     delivered_any = true;
                     federation
                         .database()
-                        .run(move |conn| super::done(conn, id))
+                        .transaction(move |conn| super::done(conn, id))
                         .await?;
                 }
                 Outcome::Refused(reason) => {
@@ -139,7 +142,7 @@ async fn work(federation: &Federation, domain: &str) -> Result<()> {
                         reason = %reason, "federation: queued delivery dropped");
                     federation
                         .database()
-                        .run(move |conn| super::done(conn, id))
+                        .transaction(move |conn| super::done(conn, id))
                         .await?;
                 }
                 Outcome::Failed(error) => {
@@ -174,7 +177,7 @@ async fn work(federation: &Federation, domain: &str) -> Result<()> {
         let d = domain.to_owned();
         federation
             .database()
-            .run(move |conn| instances::succeeded(conn, &d, maille_database::now()))
+            .transaction(move |conn| instances::succeeded(conn, &d, maille_database::now()))
             .await?;
     }
     Ok(())

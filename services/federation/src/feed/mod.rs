@@ -1,8 +1,10 @@
 //! The feed: public work (and posts) received from the actors that local users follow.
 //! `Create` and `Update` of a `Note` (or `Page`, `Article`) addressed to the public store or
 //! refresh an item; `Delete` removes it; a space's `Announce` (FEP-1b12) carries its members'
-//! activities, embedded. Only activities from actors someone here follows are kept. A user's
-//! feed is the items that came through the actors they follow.
+//! activities, embedded; an `Announce` that gives only an id (a boost, or a group's
+//! announcement of an activity elsewhere) is fetched from where the id points. Only activities
+//! from actors someone here follows are kept. A user's feed is the items that came through the
+//! actors they follow. Items older than `federation.feed_days` are pruned by the federation maintenance.
 
 pub mod routes;
 mod text;
@@ -182,40 +184,8 @@ pub fn receive(
         tracing::debug!(actor = %sender.ap_id, kind = %activity.kind, "federation: activity of an actor nobody follows ignored");
         return Ok(());
     }
-    let domain = authority(&activity.actor).unwrap_or_default();
     if activity.kind == "Announce" {
-        let inner = &activity.object;
-        let inner_kind = inner
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let inner_actor = id_of(inner.get("actor"));
-        let inner_object = id_of(inner.get("object"));
-        let same_instance =
-            |u: &Option<Url>| u.as_ref().and_then(authority).as_deref() == Some(domain.as_str());
-        return match inner_kind {
-            // FEP-1b12: the activity of a member of the announcing group, on its instance
-            // (an activity from elsewhere would need fetching to be trusted).
-            "Create" | "Update" | "Delete"
-                if same_instance(&inner_actor) && same_instance(&inner_object) =>
-            {
-                let author = inner_actor.unwrap_or_else(|| activity.actor.clone());
-                apply(conn, inner_kind, &author, &inner["object"], sender, now)
-            }
-            // An embedded Note of the announcer's instance (a boost): shown as published.
-            "Note" | "Page" | "Article" if same_instance(&id_of(Some(inner))) => {
-                let author =
-                    id_of(inner.get("attributedTo")).unwrap_or_else(|| activity.actor.clone());
-                if !same_instance(&Some(author.clone())) {
-                    return Ok(());
-                }
-                apply(conn, "Create", &author, inner, sender, now)
-            }
-            _ => {
-                tracing::info!(activity = %activity.id, "federation: Announce of something not embedded or from another instance ignored");
-                Ok(())
-            }
-        };
+        return announced(conn, activity, sender, now);
     }
     apply(
         conn,
@@ -225,6 +195,112 @@ pub fn receive(
         sender,
         now,
     )
+}
+
+/// Applies what an `Announce` carries. What it embeds is trusted as far as it is on the
+/// announcer's instance; what was fetched ([`fetch_announced`]) as far as it is on the instance
+/// it was fetched from, where its id points.
+fn announced(
+    conn: &mut DbConnection,
+    activity: &Incoming,
+    sender: &RemoteActorRow,
+    now: UnixTime,
+) -> Result<()> {
+    let inner = &activity.object;
+    let trusted = if activity.fetched {
+        id_of(Some(inner)).as_ref().and_then(authority)
+    } else {
+        authority(&activity.actor)
+    }
+    .unwrap_or_default();
+    let inner_kind = inner
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let inner_actor = id_of(inner.get("actor"));
+    let inner_object = id_of(inner.get("object"));
+    let same_instance = |u: &Option<Url>| {
+        !trusted.is_empty() && u.as_ref().and_then(authority).as_deref() == Some(trusted.as_str())
+    };
+    match inner_kind {
+        // FEP-1b12: the activity of a member of the announcing group, on its instance
+        // (an embedded activity from elsewhere would need fetching to be trusted).
+        "Create" | "Update" | "Delete"
+            if same_instance(&inner_actor) && same_instance(&inner_object) =>
+        {
+            let author = inner_actor.unwrap_or_else(|| activity.actor.clone());
+            apply(conn, inner_kind, &author, &inner["object"], sender, now)
+        }
+        // A Note (a boost): shown as published by its author, on the Note's instance.
+        "Note" | "Page" | "Article" if same_instance(&id_of(Some(inner))) => {
+            let Some(author) = id_of(inner.get("attributedTo")) else {
+                return Ok(());
+            };
+            if !same_instance(&Some(author.clone())) {
+                return Ok(());
+            }
+            apply(conn, "Create", &author, inner, sender, now)
+        }
+        _ => {
+            tracing::info!(activity = %activity.id, fetched = activity.fetched,
+                "federation: Announce of something unknown, or embedded from another instance, ignored");
+            Ok(())
+        }
+    }
+}
+
+/// The object of an `Announce` that gives only its id, fetched from where the id points
+/// (signed, through the SSRF-safe client and the admin's policy, the answer's id checked to be
+/// where it was fetched from). `None` when it gives more than an id, when nobody here follows
+/// the announcer (nothing is fetched for them), or when the fetch fails (logged: the
+/// announcement is then remembered and ignored).
+pub async fn fetch_announced(
+    data: &activitypub_federation::config::Data<crate::Context>,
+    activity: &Incoming,
+) -> Result<Option<Value>> {
+    let Value::String(id) = &activity.object else {
+        return Ok(None);
+    };
+    let Ok(url) = Url::parse(id) else {
+        return Ok(None);
+    };
+    if data.app_data().urls.is_local(&url) {
+        return Ok(None);
+    }
+    let announcer = activity.actor.to_string();
+    let followed = data
+        .database()
+        .run(
+            move |conn| match RemoteActor::find_by_ap_id(conn, &announcer)? {
+                Some(actor) => is_followed(conn, actor.id),
+                None => Ok(false),
+            },
+        )
+        .await?;
+    if !followed {
+        return Ok(None);
+    }
+    match activitypub_federation::fetch::fetch_object_http::<crate::Context, Value>(&url, data)
+        .await
+    {
+        Ok(fetched) => Ok(Some(fetched.object)),
+        Err(error) => {
+            tracing::info!(activity = %activity.id, object = %url, %error,
+                "federation: the object of an Announce could not be fetched");
+            Ok(None)
+        }
+    }
+}
+
+/// Forgets the feed items whose last change (and arrival) is older than `before`; returns
+/// how many.
+pub fn prune(conn: &mut DbConnection, before: UnixTime) -> Result<usize> {
+    Ok(diesel::delete(
+        t::table
+            .filter(t::updated_at.lt(before))
+            .filter(t::received_at.lt(before)),
+    )
+    .execute(conn)?)
 }
 
 /// Applies one `Create`, `Update` or `Delete` by `author`, which came through `via`.

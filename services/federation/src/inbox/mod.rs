@@ -4,8 +4,9 @@
 //! with the record of its id, so that a repeat is ignored.
 //!
 //! Accepted: `Follow`, `Accept` and `Reject` (of a `Follow`), `Undo` (of a `Follow`), and
-//! `Delete` of the sending actor itself. Other types (`Create`, `Announce`, `Update`,
-//! `Like`...) are checked the same way, remembered, and otherwise ignored for now.
+//! `Delete` of the sending actor itself; `Create`, `Update`, `Delete` and `Announce` of public
+//! work go to the feed ([`crate::feed`]). Other types (`Like`...) are checked the same way,
+//! remembered, and otherwise ignored.
 
 pub mod routes;
 
@@ -38,6 +39,10 @@ pub struct Incoming {
     /// What it is about: an id, or an embedded object.
     #[serde(default)]
     pub object: Value,
+    /// Whether `object` was fetched from its own instance (an `Announce` that gave only its
+    /// id), rather than embedded by the sender.
+    #[serde(skip)]
+    pub fetched: bool,
 }
 
 /// The id of an object given as an id or embedded.
@@ -145,7 +150,13 @@ impl Activity for Incoming {
         self.check(&data.app_data().urls)
     }
 
-    async fn receive(self, data: &Data<Context>) -> Result<()> {
+    async fn receive(mut self, data: &Data<Context>) -> Result<()> {
+        if self.kind == "Announce" {
+            if let Some(object) = crate::feed::fetch_announced(data, &self).await? {
+                self.object = object;
+                self.fetched = true;
+            }
+        }
         let context = data.app_data().clone();
         let queued = data
             .database()

@@ -3,8 +3,15 @@
 //! changes their profile and Maille sends one `Update` to every follower's instance. Every
 //! stub inbox verifies the HTTP signature of what it receives against the user's published
 //! key (with activitypub_federation) and counts only what verifies.
+//!
+//! With `--serve`, the load generator starts the server itself (`maille serve`, this same
+//! program, with the environment it was given), and after the timed fan-out sends a second
+//! `Update` and kills the server with SIGKILL once half the instances have it, restarts it on
+//! the same database, and counts that every instance still receives it: lost, and duplicates
+//! (the deliveries in flight at the kill, sent again with the same activity id).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -37,6 +44,10 @@ pub struct FanoutArgs {
     /// Followers in all, spread evenly over the instances.
     #[arg(long, default_value_t = 1000)]
     followers: usize,
+    /// Start the server here (`maille serve` with this environment, which must give it the
+    /// address of `--url`), and kill it with SIGKILL in the middle of a second fan-out.
+    #[arg(long)]
+    serve: bool,
 }
 
 /// Keys the stubs learnt, by actor id.
@@ -104,8 +115,228 @@ impl Actor for Sender {
 #[derive(Default)]
 struct Tally {
     accepts: AtomicUsize,
-    updates: AtomicUsize,
     bad_signatures: AtomicUsize,
+    /// Copies of each `Update` received, by activity id, then by instance.
+    updates: Mutex<HashMap<String, HashMap<usize, usize>>>,
+    /// Kills the server when an `Update` not among `known` reached `at` instances.
+    trigger: Mutex<Option<Trigger>>,
+}
+
+struct Trigger {
+    known: HashSet<String>,
+    at: usize,
+    server: Arc<Mutex<Option<Child>>>,
+}
+
+impl Tally {
+    /// Instances that received the `Update` `id` (once or more), and the copies in all.
+    fn update(&self, id: &str) -> (usize, usize) {
+        let updates = self
+            .updates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        updates.get(id).map_or((0, 0), |by_instance| {
+            (by_instance.len(), by_instance.values().sum())
+        })
+    }
+
+    /// The ids of the `Update`s received so far.
+    fn update_ids(&self) -> HashSet<String> {
+        self.updates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Counts an `Update` received by `instance`, and fires the trigger when it is due.
+    fn received_update(&self, id: String, instance: usize) {
+        let reached = {
+            let mut updates = self
+                .updates
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let by_instance = updates.entry(id.clone()).or_default();
+            *by_instance.entry(instance).or_default() += 1;
+            by_instance.len()
+        };
+        let mut trigger = self
+            .trigger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if trigger
+            .as_ref()
+            .is_some_and(|t| !t.known.contains(&id) && reached >= t.at)
+        {
+            if let Some(t) = trigger.take() {
+                let child = t
+                    .server
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                if let Some(mut child) = child {
+                    // `Child::kill` is SIGKILL on Unix: no chance to finish anything.
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
+        }
+    }
+
+    fn updates_total(&self) -> usize {
+        self.updates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .map(|by_instance| by_instance.values().sum::<usize>())
+            .sum()
+    }
+}
+
+/// The server this load generator started (`--serve`): killed when dropped.
+struct Server {
+    child: Arc<Mutex<Option<Child>>>,
+    url: String,
+}
+
+impl Server {
+    async fn start(url: &str) -> anyhow::Result<Server> {
+        let server = Server {
+            child: Arc::default(),
+            url: url.trim_end_matches('/').to_owned(),
+        };
+        server.spawn().await?;
+        Ok(server)
+    }
+
+    /// Starts `maille serve` and waits until it answers `/healthz`; returns the time it took.
+    async fn spawn(&self) -> anyhow::Result<Duration> {
+        let began = Instant::now();
+        let child = Command::new(std::env::current_exe()?)
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting maille serve")?;
+        *self
+            .child
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(child);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(1))
+            .build()?;
+        loop {
+            let ok = http
+                .get(format!("{}/healthz", self.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ok {
+                return Ok(began.elapsed());
+            }
+            let exited = self
+                .child
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_mut()
+                .map(|c| c.try_wait().ok().flatten());
+            if let Some(Some(status)) = exited {
+                anyhow::bail!("maille serve exited: {status}");
+            }
+            anyhow::ensure!(
+                began.elapsed() < Duration::from_secs(60),
+                "maille serve did not answer /healthz within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    fn is_running(&self) -> bool {
+        self.child
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let child = self
+            .child
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(mut child) = child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Logs in as the user, for the profile changes that send the `Update`s.
+async fn log_in(
+    origin: &str,
+    user: &str,
+    password: &str,
+) -> anyhow::Result<(reqwest::Client, String)> {
+    let http = reqwest::Client::builder().cookie_store(true).build()?;
+    let session: Value = http
+        .post(format!("{origin}/api/session"))
+        .header("Origin", origin)
+        .json(&json!({"login": user, "password": password}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let csrf = session["csrf_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Ok((http, csrf))
+}
+
+/// Changes the user's profile, which sends one `Update` to every follower's instance. An
+/// error is returned as such: the server may be killed while it answers.
+async fn change_profile(
+    http: &reqwest::Client,
+    origin: &str,
+    csrf: &str,
+    manual_approval: bool,
+) -> anyhow::Result<()> {
+    http.put(format!("{origin}/api/federation/profile"))
+        .header("Origin", origin)
+        .header("X-CSRF-Token", csrf)
+        .json(&json!({"manual_approval": manual_approval}))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}
+
+/// Waits until some `Update` not in `known` appears, then until `instances` have it, or the
+/// deadline; returns its id.
+async fn wait_for_update(
+    tally: &Tally,
+    known: &HashSet<String>,
+    instances: usize,
+    deadline: Instant,
+) -> Option<String> {
+    let mut id = None;
+    while Instant::now() < deadline {
+        if id.is_none() {
+            id = tally.update_ids().into_iter().find(|i| !known.contains(i));
+        }
+        if let Some(id) = &id {
+            if tally.update(id).0 >= instances {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    id
 }
 
 async fn stub_inbox(
@@ -113,6 +344,7 @@ async fn stub_inbox(
     body: web::Bytes,
     config: web::Data<FederationConfig<Keys>>,
     tally: web::Data<Tally>,
+    instance: web::Data<usize>,
 ) -> HttpResponse {
     let data = config.to_request_data();
     if activitypub_federation::actix_web::signing_actor::<Sender>(
@@ -126,20 +358,28 @@ async fn stub_inbox(
         tally.bad_signatures.fetch_add(1, Ordering::Relaxed);
         return HttpResponse::Unauthorized().finish();
     }
-    let kind = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v["type"].as_str().map(str::to_owned));
-    match kind.as_deref() {
-        Some("Accept") => tally.accepts.fetch_add(1, Ordering::Relaxed),
-        Some("Update") => tally.updates.fetch_add(1, Ordering::Relaxed),
-        _ => 0,
-    };
+    let activity = serde_json::from_slice::<Value>(&body).unwrap_or_default();
+    match activity["type"].as_str() {
+        Some("Accept") => {
+            tally.accepts.fetch_add(1, Ordering::Relaxed);
+        }
+        Some("Update") => {
+            let id = activity["id"].as_str().unwrap_or_default().to_owned();
+            tally.received_update(id, **instance);
+        }
+        _ => {}
+    }
     HttpResponse::Accepted().finish()
 }
 
 /// Runs it and prints the figures.
 pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     maille_federation::policy::install_tls_provider();
+    let server = if args.serve {
+        Some(Server::start(&args.url).await?)
+    } else {
+        None
+    };
     let client: reqwest_middleware::ClientWithMiddleware = reqwest_federation::Client::new().into();
     let keys = activitypub_federation::http_signatures::generate_actor_keypair()?;
     let learnt: Keys = Arc::default();
@@ -156,7 +396,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let per_instance = args.followers.div_ceil(instances);
     let mut servers = Vec::new();
     let mut actors = Vec::new();
-    for _ in 0..instances {
+    for instance in 0..instances {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let base = format!("http://localhost:{}", listener.local_addr()?.port());
         let (b, public_key, verifier, tally) = (
@@ -170,6 +410,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
             App::new()
                 .app_data(web::Data::new(verifier.clone()))
                 .app_data(tally.clone())
+                .app_data(web::Data::new(instance))
                 .route("/inbox", web::post().to(stub_inbox))
                 .route(
                     "/actors/{n}",
@@ -254,43 +495,81 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let follow_phase = started.elapsed();
 
     // One Update to every follower: the user changes their profile.
-    let http = reqwest::Client::builder().cookie_store(true).build()?;
-    let session: Value = http
-        .post(format!("{origin}/api/session"))
-        .header("Origin", &origin)
-        .json(&json!({"login": args.user, "password": args.password}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let csrf = session["csrf_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let (http, csrf) = log_in(&origin, &args.user, &args.password).await?;
+    let known = tally.update_ids();
     let started = Instant::now();
-    http.put(format!("{origin}/api/federation/profile"))
-        .header("Origin", &origin)
-        .header("X-CSRF-Token", csrf)
-        .json(&json!({"manual_approval": false}))
-        .send()
-        .await?
-        .error_for_status()?;
+    change_profile(&http, &origin, &csrf, false).await?;
     let deadline = Instant::now() + Duration::from_secs(120);
-    while tally.updates.load(Ordering::Relaxed) < instances && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let first = wait_for_update(&tally, &known, instances, deadline).await;
     let fanout = started.elapsed();
-    let updates = tally.updates.load(Ordering::Relaxed);
+    let (updates, copies) = first.as_deref().map_or((0, 0), |id| tally.update(id));
 
     println!("federation fan-out, against {}", args.url);
     println!("  follows: {followed_ok}/{} followers on {instances} stub instances accepted; {} Accepts verified, in {:.2} s",
         actors.len(), tally.accepts.load(Ordering::Relaxed), follow_phase.as_secs_f64());
-    println!("  one Update to {} followers: {updates}/{instances} instances received it, signature verified, in {:.2} s",
+    println!("  one Update to {} followers: {updates}/{instances} instances received it ({copies} copies), signature verified, in {:.2} s",
         actors.len(), fanout.as_secs_f64());
+
+    if let Some(server) = &server {
+        // Another Update; SIGKILL once half the instances have it; restart; count.
+        let known = tally.update_ids();
+        let kill_at = instances.div_ceil(2);
+        *tally
+            .trigger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Trigger {
+            known: known.clone(),
+            at: kill_at,
+            server: server.child.clone(),
+        });
+        let started = Instant::now();
+        // The answer may be cut by the kill; the change was committed before any delivery.
+        let _ = change_profile(&http, &origin, &csrf, true).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.is_running() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        anyhow::ensure!(
+            !server.is_running(),
+            "the second Update never reached {kill_at} instances: the server was not killed"
+        );
+        let killed_after = started.elapsed();
+        let id = tally
+            .update_ids()
+            .into_iter()
+            .find(|i| !known.contains(i))
+            .context("no second Update received")?;
+        let (before_kill, copies_before_kill) = tally.update(&id);
+        let restart = server.spawn().await?;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while tally.update(&id).0 < instances && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let all = started.elapsed();
+        // A few more seconds, for late repeats to show up in the count.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let (received, copies) = tally.update(&id);
+        let followers_reached = {
+            let updates = tally
+                .updates
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            updates.get(&id).map_or(0, |by_instance| {
+                by_instance
+                    .keys()
+                    .map(|i| per_instance.min(actors.len().saturating_sub(i * per_instance)))
+                    .sum::<usize>()
+            })
+        };
+        println!("  another Update, the sender killed (SIGKILL) after {before_kill}/{instances} instances had it ({copies_before_kill} copies), {:.2} s in; restarted on the same database in {:.2} s",
+            killed_after.as_secs_f64(), restart.as_secs_f64());
+        println!("  after the restart: {received}/{instances} instances ({followers_reached}/{} followers) received it, lost {}, duplicates {} (same activity id, sent again), all within {:.2} s",
+            actors.len(), instances - received, copies - received, all.as_secs_f64());
+    }
     println!(
-        "  signatures that did not verify: {}",
-        tally.bad_signatures.load(Ordering::Relaxed)
+        "  signatures that did not verify: {}; Updates received in all: {}",
+        tally.bad_signatures.load(Ordering::Relaxed),
+        tally.updates_total()
     );
     for (handle, task) in servers {
         handle.stop(false).await;

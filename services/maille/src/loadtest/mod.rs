@@ -33,7 +33,9 @@ pub enum Loadtest {
     /// delivered back to it (Maille with `federation.allow_insecure_http`).
     Federation(FederationArgs),
     /// One activity delivered to many followers spread over a fleet of stub instances that
-    /// verify every signature (Maille with `federation.allow_insecure_http`).
+    /// verify every signature (Maille with `federation.allow_insecure_http`); with `--serve`,
+    /// it starts the server itself and kills it half-way through a second delivery, to count
+    /// what is lost across a restart.
     FederationFanout(FanoutArgs),
 }
 

@@ -2,7 +2,8 @@
 //! public and A's follower sees it in the feed; a rename updates it, a deletion removes it;
 //! a space on B re-shares its members' public pads with `Announce` to its own followers; a
 //! public room is announced and withdrawn the same way; and a Mastodon-shaped instance (a
-//! stub with its own keys) is followed and its signed `Create` of a `Note` reaches the feed.
+//! stub with its own keys) is followed and its signed `Create` of a `Note` reaches the feed;
+//! its boost of a post on a third instance, given by id only, is fetched into the feed.
 
 use maille_testing::TestClient;
 use serde_json::{json, Value};
@@ -246,16 +247,14 @@ impl Mastodon {
     }
 }
 
-#[tokio::test]
-async fn a_mastodon_post_reaches_the_feed_of_its_follower() {
+/// Instance A with alice, who follows gargron on a started Mastodon stub (which accepts).
+async fn alice_follows_gargron() -> (Node, TestClient, Mastodon, String) {
     let mut a = Node::new();
     a.user("alice");
     a.start().await;
     let alice = a.login("alice").await;
     let mastodon = Mastodon::start().await;
     let handle = format!("@gargron@{}", mastodon.base.trim_start_matches("http://"));
-
-    // alice follows gargron; his instance accepts.
     let response = alice
         .post("/api/federation/follows", json!({"handle": handle}))
         .await;
@@ -283,6 +282,13 @@ async fn a_mastodon_post_reaches_the_feed_of_its_follower() {
         },
     )
     .await;
+    (a, alice, mastodon, handle)
+}
+
+#[tokio::test]
+async fn a_mastodon_post_reaches_the_feed_of_its_follower() {
+    // alice follows gargron; his instance accepts.
+    let (a, alice, mastodon, handle) = alice_follows_gargron().await;
 
     // He posts: Mastodon's Create of a Note (the fixture, on the stub's address).
     let fixture = std::fs::read_to_string(
@@ -331,5 +337,92 @@ async fn a_mastodon_post_reaches_the_feed_of_its_follower() {
         |items| items.is_empty(),
     )
     .await;
+    mastodon.stub.handle.stop(false).await;
+}
+
+#[tokio::test]
+async fn a_boost_given_by_id_only_is_fetched_into_the_feed() {
+    let (a, alice, mastodon, handle) = alice_follows_gargron().await;
+    // A third instance publishes ana's public post, and a document that lies about its id.
+    let other = Stub::start(
+        |base| {
+            let note = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{base}/users/ana/statuses/7"),
+                "type": "Note",
+                "attributedTo": format!("{base}/users/ana"),
+                "content": "<p>Boosted across instances</p>",
+                "url": format!("{base}/@ana/7"),
+                "published": "2026-11-20T10:00:00Z",
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            });
+            let liar = json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": "http://evil.example/users/eve/statuses/1",
+                "type": "Note",
+                "attributedTo": "http://evil.example/users/eve",
+                "content": "<p>Not where it says</p>",
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            });
+            vec![
+                (
+                    "/users/ana/statuses/7".to_owned(),
+                    "application/activity+json",
+                    note,
+                ),
+                (
+                    "/users/eve/statuses/1".to_owned(),
+                    "application/activity+json",
+                    liar,
+                ),
+            ]
+        },
+        &[],
+    );
+    let announce = |n: u32, object: String| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/users/gargron/statuses/{n}/activity", mastodon.base),
+            "type": "Announce",
+            "actor": format!("{}/users/gargron", mastodon.base),
+            "published": "2026-11-21T10:00:00Z",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [format!("{}/users/gargron/followers", mastodon.base)],
+            "object": object,
+        })
+    };
+    // The lying document first: fetched, refused (its id is not where it was fetched from).
+    let liar = announce(20, format!("{}/users/eve/statuses/1", other.base));
+    assert_eq!(
+        mastodon.send(&format!("{}/inbox", a.base()), &liar).await,
+        202
+    );
+    let boost = announce(21, format!("{}/users/ana/statuses/7", other.base));
+    assert_eq!(
+        mastodon.send(&format!("{}/inbox", a.base()), &boost).await,
+        202
+    );
+    let feed = until(
+        &alice,
+        "/api/federation/feed",
+        "the boosted post arrives",
+        |items| !items.is_empty(),
+    )
+    .await;
+    assert_eq!(feed.len(), 1, "{feed:?}");
+    let item = &feed[0];
+    assert_eq!(item["summary"], "Boosted across instances");
+    assert_eq!(item["url"], format!("{}/@ana/7", other.base));
+    let other_domain = other.base.trim_start_matches("http://");
+    assert_eq!(item["author"]["handle"], format!("@ana@{other_domain}"));
+    assert_eq!(item["via"]["handle"], handle.as_str());
+    // The same boost again is a repeat: still one item.
+    assert_eq!(
+        mastodon.send(&format!("{}/inbox", a.base()), &boost).await,
+        202
+    );
+    let feed = json_list(&alice, "/api/federation/feed").await;
+    assert_eq!(feed.len(), 1, "{feed:?}");
+    other.handle.stop(false).await;
     mastodon.stub.handle.stop(false).await;
 }
