@@ -15,7 +15,9 @@ help:
 	@echo "make test     every test: format, clippy, Rust on SQLite and PostgreSQL, web unit, browser e2e"
 	@echo "make bench    start-up time, idle memory and login time, printed as a table"
 	@echo "make release  a self-contained release binary (web assets embedded)"
-	@echo "make test-deploy  the Ansible playbook, run twice against a fresh Debian root (root; minutes)"
+	@echo "make test-deploy  the Ansible playbook, run twice against a fresh Debian root (root; minutes;"
+	@echo "                  DEBIAN_SUITE=trixie for Debian 13, TEST_DEPLOY_SPLIT=1 for split services)"
+	@echo "make sizing   the deployed instance under 1 CPU and 1 GB, 50 users: memory, CPU, latencies (root)"
 
 deps-run:
 	@scripts/install-deps run
@@ -93,6 +95,12 @@ lint-deploy: $(ANSIBLE_VENV)/bin/ansible-lint
 
 test-deploy: lint-deploy
 	ansible/tests/test-deploy
+
+# The deployed instance (as test-deploy installs it) under 1 CPU and 1 GB, driven by 50 users:
+# memory, CPU and latencies for docs/admin/sizing.md (root; a few minutes).
+.PHONY: sizing
+sizing:
+	scripts/sizing
 
 bench: web
 	cargo build --release -p maille
