@@ -100,6 +100,33 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// A SQLite transaction begun with `BEGIN IMMEDIATE`: it takes the database's write lock at
+/// once, waiting (`busy_timeout`) for a write of another connection to end. A deferred one
+/// (SQLite's default) reads from a snapshot and fails with "database is locked", without
+/// waiting, when it then writes after another connection wrote meanwhile — a write through
+/// [`Database::run`], outside the writer's turn. Otherwise as diesel's `transaction`.
+fn immediate_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as diesel::Connection>::TransactionManager;
+    if let DbConnection::Sqlite(sqlite) = conn {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    }
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
 impl Database {
     /// Opens a pool to the database at `url` (`sqlite://PATH` or `postgres://...`). A SQLite
     /// file and its directory are created when missing. Fails when the database cannot be
@@ -211,7 +238,10 @@ impl Database {
             Backend::Postgres => None,
         };
         let conn: &mut DbConnection = &mut conn;
-        conn.transaction(f)
+        match conn {
+            DbConnection::Sqlite(_) => immediate_transaction(conn, f),
+            DbConnection::Postgresql(_) => conn.transaction(f),
+        }
     }
 
     /// Applies the migrations not yet applied, and returns their names.
@@ -244,5 +274,77 @@ impl Database {
     pub fn pool_state(&self) -> (u32, u32) {
         let state = self.pool.state();
         (state.connections, state.idle_connections)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use diesel::prelude::*;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    fn count(conn: &mut DbConnection) -> Result<i64, diesel::result::Error> {
+        diesel::sql_query("SELECT COUNT(*) AS n FROM handles")
+            .get_result::<Count>(conn)
+            .map(|c| c.n)
+    }
+
+    fn insert(conn: &mut DbConnection, handle: &str) -> Result<usize, diesel::result::Error> {
+        diesel::sql_query(format!(
+            "INSERT INTO handles (handle, kind, created_at) VALUES ('{handle}', 'user', 0)"
+        ))
+        .execute(conn)
+    }
+
+    /// A transaction that reads, then writes after another connection wrote in between (outside
+    /// the writer's turn), commits: the other write waits for it instead of making it fail.
+    #[test]
+    fn a_sqlite_transaction_is_not_broken_by_a_write_outside_it() {
+        let path = std::env::temp_dir().join(format!(
+            "maille-immediate-{}-{}.sqlite",
+            std::process::id(),
+            crate::random_id()
+        ));
+        let url = format!("sqlite://{}", path.display());
+        let db = Database::connect(&url, &DatabaseSettings::default()).unwrap();
+        db.migrate_blocking().unwrap();
+        let (wrote_tx, wrote_rx) = mpsc::channel();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let other = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                go_rx.recv().unwrap();
+                let mut conn = db.pool.get().unwrap();
+                let written = insert(&mut conn, "outside");
+                let _ = wrote_tx.send(());
+                written
+            })
+        };
+        let inside: Result<i64, DatabaseError> = db.transaction_blocking(|conn| {
+            let before = count(conn)?;
+            go_tx.send(()).unwrap();
+            // Give the other write every chance to land first (it cannot: it waits).
+            let _ = wrote_rx.recv_timeout(Duration::from_millis(300));
+            insert(conn, "inside")?;
+            Ok(before)
+        });
+        assert_eq!(inside.unwrap(), 0);
+        assert_eq!(other.join().unwrap().unwrap(), 1);
+        let mut conn = db.pool.get().unwrap();
+        assert_eq!(count(&mut conn).unwrap(), 2);
+        drop(conn);
+        drop(db);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }
