@@ -442,12 +442,12 @@ pub(crate) async fn delete_account(accounts: &Accounts, id: crate::UserId) -> Re
                 .execute(conn)?;
             // Someone of another instance: their `name@host` is theirs by their home
             // instance's word, not ours to keep reserved; they may come back.
-            let username: String = users::table
+            let (username, remote_actor): (String, Option<String>) = users::table
                 .find(id.0)
-                .select(users::username)
+                .select((users::username, users::remote_actor_id))
                 .first(conn)?;
             diesel::delete(users::table.find(id.0)).execute(conn)?;
-            if username.contains('@') {
+            if remote_actor.is_some() {
                 diesel::delete(
                     maille_database::schema::handles::table
                         .filter(maille_database::schema::handles::handle.eq(&username)),

@@ -81,6 +81,32 @@ pub struct WorkEvent {
     pub created_at: UnixTime,
 }
 
+impl WorkAction {
+    /// What a change of a work announces: `was` and `is` are the work before and after while it
+    /// is public (`None`: not there, or not public), `renamed` whether its title changed. Returns
+    /// the action and the state to announce; `None` when there is nothing to announce.
+    pub fn between<T>(
+        was: Option<T>,
+        is: Option<T>,
+        renamed: impl FnOnce(&T, &T) -> bool,
+    ) -> Option<(WorkAction, T)> {
+        match (was, is) {
+            (None, Some(now)) => Some((WorkAction::Published, now)),
+            (Some(then), None) => Some((WorkAction::Withdrawn, then)),
+            (Some(then), Some(now)) if renamed(&then, &now) => Some((WorkAction::Updated, now)),
+            _ => None,
+        }
+    }
+}
+
+impl WorkEvent {
+    /// The owners an event names: the space for a space's work (the user who made it is then
+    /// only its author), else the user.
+    pub fn owners(user: Option<i64>, space: Option<i64>) -> (Option<i64>, Option<i64>) {
+        (user.filter(|_| space.is_none()), space)
+    }
+}
+
 /// A queue position (see [`OutboxEvent::seq`]).
 fn next_seq() -> i64 {
     static LAST: AtomicI64 = AtomicI64::new(0);
@@ -143,5 +169,32 @@ impl WorkEvent {
     /// Reads an event's payload.
     pub fn parse(payload: &str) -> Option<WorkEvent> {
         serde_json::from_str(payload).ok()
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[test]
+    fn a_change_announces_publishing_renaming_and_withdrawal_only() {
+        let renamed = |a: &&str, b: &&str| a != b;
+        assert_eq!(
+            WorkAction::between(None, Some("a"), renamed),
+            Some((WorkAction::Published, "a"))
+        );
+        assert_eq!(
+            WorkAction::between(Some("a"), None, renamed),
+            Some((WorkAction::Withdrawn, "a"))
+        );
+        assert_eq!(
+            WorkAction::between(Some("a"), Some("b"), renamed),
+            Some((WorkAction::Updated, "b"))
+        );
+        assert_eq!(WorkAction::between(Some("a"), Some("a"), renamed), None);
+        assert_eq!(WorkAction::between(None::<&str>, None, renamed), None);
+        // A space's work names the space; a user's, the user.
+        assert_eq!(WorkEvent::owners(Some(1), Some(2)), (None, Some(2)));
+        assert_eq!(WorkEvent::owners(Some(1), None), (Some(1), None));
     }
 }

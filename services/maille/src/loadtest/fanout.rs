@@ -170,16 +170,7 @@ impl Tally {
             .is_some_and(|t| !t.known.contains(&id) && reached >= t.at)
         {
             if let Some(t) = trigger.take() {
-                let child = t
-                    .server
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
-                if let Some(mut child) = child {
-                    // `Child::kill` is SIGKILL on Unix: no chance to finish anything.
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
+                kill(&t.server);
             }
         }
     }
@@ -263,15 +254,20 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let child = self
-            .child
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        if let Some(mut child) = child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        kill(&self.child);
+    }
+}
+
+/// Kills the server in `slot`, if one runs there, and reaps it. `Child::kill` is SIGKILL on
+/// Unix: no chance to finish anything.
+fn kill(slot: &Mutex<Option<Child>>) {
+    let child = slot
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(mut child) = child {
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

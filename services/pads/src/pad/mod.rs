@@ -241,11 +241,7 @@ pub fn open(
         (Owner::Space(space), Some(user)) => spaces.role_of_blocking(conn, space, user.id)?,
         _ => None,
     };
-    let viewer = Viewer {
-        user: user.map(|u| u.id),
-        remote: user.is_some_and(|u| u.remote),
-        space_role,
-    };
+    let viewer = Viewer { user, space_role };
     let Some(access) = rules::access(&row, via, &viewer, now) else {
         return Ok(None);
     };

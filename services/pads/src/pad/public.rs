@@ -54,6 +54,7 @@ fn excerpt(text: &str, title: &str) -> String {
 }
 
 fn event(row: &PadRow, action: WorkAction, summary: String) -> WorkEvent {
+    let (owner_user_id, owner_space_id) = WorkEvent::owners(row.owner_user_id, row.owner_space_id);
     WorkEvent {
         action,
         kind: WorkKind::Pad,
@@ -61,12 +62,8 @@ fn event(row: &PadRow, action: WorkAction, summary: String) -> WorkEvent {
         title: row.title.clone(),
         summary,
         path: format!("/p/{}", row.read_id),
-        owner_user_id: row
-            .owner_space_id
-            .is_none()
-            .then_some(row.owner_user_id)
-            .flatten(),
-        owner_space_id: row.owner_space_id,
+        owner_user_id,
+        owner_space_id,
         author_user_id: row.created_by,
         created_at: row.created_at,
     }
@@ -83,15 +80,15 @@ pub(crate) fn changed(
 ) -> Result<bool> {
     let was = before.filter(|r| is_public(r));
     let is = after.filter(|r| is_public(r));
-    let event = match (was, is) {
-        (None, Some(row)) => event(row, WorkAction::Published, summary(conn, row)?),
-        (Some(row), None) => event(row, WorkAction::Withdrawn, String::new()),
-        (Some(old), Some(row)) if old.title != row.title => {
-            event(row, WorkAction::Updated, summary(conn, row)?)
-        }
-        _ => return Ok(false),
+    let Some((action, row)) = WorkAction::between(was, is, |old, new| old.title != new.title)
+    else {
+        return Ok(false);
     };
-    outbox::publish_work(conn, &event, now)?;
+    let summary = match action {
+        WorkAction::Withdrawn => String::new(),
+        _ => summary(conn, row)?,
+    };
+    outbox::publish_work(conn, &event(row, action, summary), now)?;
     Ok(true)
 }
 

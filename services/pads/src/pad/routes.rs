@@ -333,8 +333,7 @@ pub async fn list_pads(
         })
         .await?;
     let viewer = super::Viewer {
-        user: Some(me),
-        remote: user.remote,
+        user: Some(super::SignedIn::from(&user)),
         space_role: role,
     };
     let opened: Vec<Opened> = rows

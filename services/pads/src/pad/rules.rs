@@ -40,10 +40,8 @@ impl From<&CurrentUser> for SignedIn {
 /// Who is asking: a logged-in user or nobody, and their role in the pad's owning space.
 #[derive(Debug, Clone, Default)]
 pub struct Viewer {
-    /// The logged-in user.
-    pub user: Option<UserId>,
-    /// Whether that user is someone of another instance (who does not open `instance` pads).
-    pub remote: bool,
+    /// The logged-in user (someone of another instance does not open `instance` pads).
+    pub user: Option<SignedIn>,
     /// Their role in the space owning the pad, when it is a space's and they belong to it.
     pub space_role: Option<SpaceRole>,
 }
@@ -56,11 +54,11 @@ pub fn access(pad: &PadRow, via: Via, viewer: &Viewer, now: UnixTime) -> Option<
     }
     let allowed = match pad.visibility() {
         Visibility::Private => match pad.owner() {
-            Owner::User(owner) => viewer.user == Some(owner),
+            Owner::User(owner) => viewer.user.is_some_and(|u| u.id == owner),
             Owner::Space(_) => viewer.space_role.is_some(),
             Owner::Nobody => false,
         },
-        Visibility::Instance => viewer.user.is_some() && !viewer.remote,
+        Visibility::Instance => viewer.user.is_some_and(|u| !u.remote),
         Visibility::Link | Visibility::Public => true,
     };
     allowed.then_some(match via {
@@ -74,7 +72,7 @@ pub fn access(pad: &PadRow, via: Via, viewer: &Viewer, now: UnixTime) -> Option<
 /// pad owned by nobody, whoever holds its edit id.
 pub fn can_manage(pad: &PadRow, access: Access, viewer: &Viewer) -> bool {
     match pad.owner() {
-        Owner::User(owner) => viewer.user == Some(owner),
+        Owner::User(owner) => viewer.user.is_some_and(|u| u.id == owner),
         Owner::Space(_) => matches!(
             viewer.space_role,
             Some(SpaceRole::Owner | SpaceRole::Moderator)
@@ -108,24 +106,28 @@ mod tests {
 
     fn user(id: i64) -> Viewer {
         Viewer {
-            user: Some(UserId(id)),
-            remote: false,
+            user: Some(SignedIn {
+                id: UserId(id),
+                remote: false,
+            }),
             space_role: None,
         }
     }
 
     fn remote_user(id: i64) -> Viewer {
         Viewer {
-            remote: true,
-            ..user(id)
+            user: Some(SignedIn {
+                id: UserId(id),
+                remote: true,
+            }),
+            space_role: None,
         }
     }
 
     fn member(id: i64, role: SpaceRole) -> Viewer {
         Viewer {
-            user: Some(UserId(id)),
-            remote: false,
             space_role: Some(role),
+            ..user(id)
         }
     }
 

@@ -30,6 +30,7 @@ pub(crate) fn set(conn: &mut DbConnection, id: &str, public: bool) -> Result<()>
 }
 
 fn event(row: &RoomRow, action: WorkAction) -> WorkEvent {
+    let (owner_user_id, owner_space_id) = WorkEvent::owners(row.owner_user_id, row.owner_space_id);
     WorkEvent {
         action,
         kind: WorkKind::Room,
@@ -37,12 +38,8 @@ fn event(row: &RoomRow, action: WorkAction) -> WorkEvent {
         title: row.name.clone(),
         summary: String::new(),
         path: format!("/rooms/{}", row.id),
-        owner_user_id: row
-            .owner_space_id
-            .is_none()
-            .then_some(row.owner_user_id)
-            .flatten(),
-        owner_space_id: row.owner_space_id,
+        owner_user_id,
+        owner_space_id,
         author_user_id: row.created_by,
         created_at: row.created_at,
     }
@@ -59,12 +56,9 @@ pub(crate) fn changed(
 ) -> Result<bool> {
     let was = before.filter(|(_, public)| *public).map(|(r, _)| r);
     let is = after.filter(|(_, public)| *public).map(|(r, _)| r);
-    let event = match (was, is) {
-        (None, Some(row)) => event(row, WorkAction::Published),
-        (Some(row), None) => event(row, WorkAction::Withdrawn),
-        (Some(old), Some(row)) if old.name != row.name => event(row, WorkAction::Updated),
-        _ => return Ok(false),
+    let Some((action, row)) = WorkAction::between(was, is, |old, new| old.name != new.name) else {
+        return Ok(false);
     };
-    outbox::publish_work(conn, &event, now)?;
+    outbox::publish_work(conn, &event(row, action), now)?;
     Ok(true)
 }
