@@ -103,6 +103,7 @@ sizing:
 	scripts/sizing
 
 bench: web
+	@scripts/install-deps bench
 	cargo build --release -p maille
 	MAILLE_BIN=$(MAILLE_RELEASE) scripts/bench
 

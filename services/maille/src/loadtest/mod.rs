@@ -8,6 +8,7 @@ mod open;
 mod pads;
 mod process;
 mod rooms;
+mod wire;
 
 use clap::Subcommand;
 

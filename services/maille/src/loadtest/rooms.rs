@@ -3,8 +3,10 @@
 //! and a simulcast camera (three layers, VP8 keyframe-shaped packets every 20 ms), and
 //! `--subscribers` only receive, showing every camera at 640 pixels (the middle layer).
 //!
-//! Every payload carries its send time, so the receiver measures the latency the server adds
-//! (loopback has none of its own to speak of); loss is what was expected minus what arrived.
+//! Every payload carries its send time, so the receiver measures the latency from end to end
+//! (loopback has none of its own to speak of, but the tool's own reading and decrypting
+//! counts); with `--wire-interface`, the latency the server adds is also measured on the wire
+//! (see [`super::wire`]). Loss is what was expected minus what arrived.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +26,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{PeerConnection, RTCSessionDescription};
 
 use super::process;
+use super::wire::{self, Forwarded};
 
 /// What to run.
 #[derive(Debug, Args)]
@@ -53,6 +56,10 @@ pub struct RoomsArgs {
     /// reported.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Also measure the latency the server adds on the wire: capture this interface (`lo`
+    /// when everything runs on this machine) with `tcpdump`, which needs root.
+    #[arg(long)]
+    wire_interface: Option<String>,
 }
 
 /// Sizes of the synthetic payloads: audio, then the q, h and f layers.
@@ -68,8 +75,34 @@ struct Counters {
     sent_video_h: AtomicU64,
     received: AtomicU64,
     latencies: Mutex<Vec<u32>>,
+    /// What was received, with the publisher's packet it copies (for `--wire-interface`).
+    forwarded: Mutex<Vec<Forwarded>>,
     connected: AtomicU64,
     errors: AtomicU64,
+}
+
+/// What a payload starts with (after the VP8 header, for video): the send time in
+/// microseconds since the epoch, then the SSRC and sequence number the publisher sent it with.
+const STAMP: usize = 8 + 4 + 2;
+
+fn write_stamp(payload: &mut Vec<u8>, ssrc: u32, seq: u16) {
+    payload.extend_from_slice(&now_micros().to_be_bytes());
+    payload.extend_from_slice(&ssrc.to_be_bytes());
+    payload.extend_from_slice(&seq.to_be_bytes());
+}
+
+/// The send time and (SSRC, sequence number) of [`write_stamp`]; `stamp` is `STAMP` bytes.
+fn read_stamp(stamp: &[u8]) -> (u64, (u32, u16)) {
+    let mut sent = [0; 8];
+    let mut ssrc = [0; 4];
+    let mut seq = [0; 2];
+    sent.copy_from_slice(&stamp[..8]);
+    ssrc.copy_from_slice(&stamp[8..12]);
+    seq.copy_from_slice(&stamp[12..STAMP]);
+    (
+        u64::from_be_bytes(sent),
+        (u32::from_be_bytes(ssrc), u16::from_be_bytes(seq)),
+    )
 }
 
 fn now_micros() -> u64 {
@@ -85,31 +118,40 @@ fn measure(counters: Arc<Counters>) -> OnTrack {
         let counters = counters.clone();
         tokio::spawn(async move {
             let mut local: Vec<u32> = Vec::new();
+            let mut copies: Vec<Forwarded> = Vec::new();
+            let flush = |local: &mut Vec<u32>, copies: &mut Vec<Forwarded>| {
+                counters
+                    .latencies
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .append(local);
+                counters
+                    .forwarded
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .append(copies);
+            };
             while let Some(event) = track.poll().await {
                 if let TrackRemoteEvent::OnRtpPacket(packet) = event {
                     let p = &packet.payload;
                     // Video payloads start with an 11-byte VP8 keyframe header.
                     let at = if p.len() > 19 && p[0] == 0x10 { 11 } else { 0 };
-                    if let Some(stamp) = p.get(at..at + 8) {
-                        let sent = u64::from_be_bytes(stamp.try_into().unwrap_or([0; 8]));
+                    if let Some(stamp) = p.get(at..at + STAMP) {
+                        let (sent, from) = read_stamp(stamp);
                         let delay = now_micros().saturating_sub(sent);
                         local.push(u32::try_from(delay).unwrap_or(u32::MAX));
+                        copies.push(Forwarded {
+                            out: (packet.header.ssrc, packet.header.sequence_number),
+                            from,
+                        });
                     }
                     counters.received.fetch_add(1, Ordering::Relaxed);
                     if local.len() >= 256 {
-                        counters
-                            .latencies
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .append(&mut local);
+                        flush(&mut local, &mut copies);
                     }
                 }
             }
-            counters
-                .latencies
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .append(&mut local);
+            flush(&mut local, &mut copies);
         });
     })
 }
@@ -207,8 +249,13 @@ impl Participant {
         }
         let mut subscribe: Option<(Arc<dyn PeerConnection>, Arc<ClientHandler>)> = None;
         let mut ext_ids = HeaderIds::default();
+        // Each publisher sends at its own moment of the 20 ms period, as cameras and
+        // microphones that were not started together do. Sending all at the same instant
+        // would measure the queue of a burst no real room has (every packet of the room at
+        // once), not the time the server takes for one.
+        let phase = Duration::from_micros(rand::random::<u64>() % 20_000);
         let mut sending = tokio::time::interval_at(
-            tokio::time::Instant::from_std(self.start),
+            tokio::time::Instant::from_std(self.start + phase),
             Duration::from_millis(20),
         );
         let mut seq: u16 = 0;
@@ -277,7 +324,7 @@ impl Participant {
                     let (w, h) = client::layer_size(rid);
                     payload.extend_from_slice(&client::vp8_keyframe_start(w, h));
                 }
-                payload.extend_from_slice(&now_micros().to_be_bytes());
+                write_stamp(&mut payload, *ssrc, seq);
                 payload.resize(size, 0xa5);
                 let packet = if video {
                     client::video_packet(*ssrc, seq, ids, video_mid, rid, payload.into())
@@ -294,6 +341,23 @@ impl Participant {
             }
         }
     }
+}
+
+/// The server's count of RTP packets forwarded (`maille_rooms_rtp_packets_out`), when its metrics
+/// answer this address.
+async fn forwarded_by_server(base: &str) -> Option<u64> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .ok()?
+        .error_for_status()
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("maille_rooms_rtp_packets_out_total "))
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .map(|value| value as u64)
 }
 
 async fn create_rooms(
@@ -351,6 +415,10 @@ pub async fn run(args: RoomsArgs) -> anyhow::Result<()> {
     }
     let base = args.url.trim_end_matches('/').to_owned();
     let rooms = create_rooms(&base, args.token.as_deref(), args.rooms).await?;
+    let capture = match &args.wire_interface {
+        Some(interface) => Some(wire::Capture::start(interface)?),
+        None => None,
+    };
     let counters = Arc::new(Counters::default());
     let people = args.rooms * (args.publishers + args.subscribers);
     let ramp = Duration::from_millis(2000 + 20 * people as u64);
@@ -380,11 +448,19 @@ pub async fn run(args: RoomsArgs) -> anyhow::Result<()> {
     tokio::time::sleep_until(tokio::time::Instant::from_std(start)).await;
     let began = Instant::now();
     let before = args.server_pid.and_then(process::sample);
+    let sent_at_start = forwarded_by_server(&base).await;
     let received_at_start = counters.received.load(Ordering::Relaxed);
     tokio::time::sleep_until(tokio::time::Instant::from_std(stop)).await;
     let elapsed = began.elapsed().as_secs_f64().max(0.001);
     let after = args.server_pid.and_then(process::sample);
+    let sent_at_stop = forwarded_by_server(&base).await;
     let received = counters.received.load(Ordering::Relaxed) - received_at_start;
+    // What the server says it forwarded, when its metrics can be read from here: what the
+    // subscribers received is less when the load tool cannot keep up.
+    let forwarded = match (sent_at_start, sent_at_stop) {
+        (Some(a), Some(b)) if b > a => b - a,
+        _ => received,
+    };
     for task in tasks {
         let _ = task.await;
     }
@@ -404,6 +480,16 @@ pub async fn run(args: RoomsArgs) -> anyhow::Result<()> {
         f64::NAN
     };
     let pct = |p: f64| super::pads::percentile(&latencies, p);
+    let on_wire = match capture {
+        Some(capture) => {
+            let copies =
+                std::mem::take(&mut *counters.forwarded.lock().unwrap_or_else(|e| e.into_inner()));
+            let (mut wire, unpaired) = capture.finish(&copies)?;
+            wire.sort_unstable();
+            Some((wire, unpaired))
+        }
+        None => None,
+    };
     let mut rows: Vec<(String, String)> = vec![
         (
             "rooms x (publishers + subscribers)".into(),
@@ -420,27 +506,46 @@ pub async fn run(args: RoomsArgs) -> anyhow::Result<()> {
         ),
         (
             "packets forwarded per second".into(),
+            format!("{:.0}", forwarded as f64 / elapsed),
+        ),
+        (
+            "packets received per second".into(),
             format!("{:.0}", received as f64 / elapsed),
         ),
         ("loss".into(), format!("{loss:.2} %")),
-        ("added latency p50".into(), format!("{:.2} ms", pct(50.0))),
-        ("added latency p99".into(), format!("{:.2} ms", pct(99.0))),
-        ("added latency max".into(), format!("{:.2} ms", pct(100.0))),
+        (
+            "latency end to end p50 / p99 / max".into(),
+            format!("{:.2} / {:.2} / {:.2} ms", pct(50.0), pct(99.0), pct(100.0)),
+        ),
         (
             "errors (participants that failed)".into(),
             counters.errors.load(Ordering::Relaxed).to_string(),
         ),
     ];
+    if let Some((wire, unpaired)) = on_wire {
+        let pct = |p: f64| super::pads::percentile(&wire, p);
+        rows.push((
+            "added by the server, on the wire p50 / p99 / max".into(),
+            format!("{:.2} / {:.2} / {:.2} ms", pct(50.0), pct(99.0), pct(100.0)),
+        ));
+        rows.push((
+            "packets paired on the wire".into(),
+            format!(
+                "{} ({unpaired} not: retransmitted, or missed by the capture)",
+                wire.len()
+            ),
+        ));
+    }
     if let (Some(before), Some(after)) = (before, after) {
         let cpu = after.cpu_seconds - before.cpu_seconds;
         rows.push((
             "server CPU (cores busy)".into(),
             format!("{:.2}", cpu / elapsed),
         ));
-        if received > 0 {
+        if forwarded > 0 {
             rows.push((
                 "server CPU per forwarded packet".into(),
-                format!("{:.1} us", cpu * 1e6 / received as f64),
+                format!("{:.1} us", cpu * 1e6 / forwarded as f64),
             ));
         }
         rows.push((
