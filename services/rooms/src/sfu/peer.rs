@@ -192,6 +192,10 @@ struct Media {
     down: DownTracks,
     /// Media sections of the publish connection the client stopped sending on.
     stopped: Arc<Mutex<HashSet<String>>>,
+    /// Media sections of the publish connection an offer already set up to receive simulcast
+    /// (by rid): later offers must not make the connection forget their layers (see
+    /// [`keep_learnt_layers`]).
+    simulcast: HashSet<String>,
     tasks: Vec<JoinHandle<()>>,
     /// Whether the subscribe connection is up: nothing is written to it before.
     receiving: Arc<AtomicBool>,
@@ -218,6 +222,7 @@ impl Media {
             published: Arc::default(),
             down: Arc::default(),
             stopped: Arc::default(),
+            simulcast: HashSet::new(),
             tasks: Vec::new(),
             receiving: Arc::new(AtomicBool::new(false)),
             awaiting_answer: false,
@@ -416,9 +421,12 @@ impl Media {
             return Ok(());
         };
         let silent = silent_sections(&offer);
+        let simulcast = simulcast_sections(&offer);
+        let offer = keep_learnt_layers(offer, &self.simulcast)?;
         c.pc.set_remote_description(offer)
             .await
             .map_err(|e| ("bad_sdp", format!("offer refused: {e}")))?;
+        self.simulcast.extend(simulcast);
         self.stop_sections(silent).await;
         let answer =
             c.pc.create_answer(None)
@@ -1067,6 +1075,68 @@ fn silent_sections(offer: &RTCSessionDescription) -> HashSet<String> {
         .collect()
 }
 
+/// The mids of the media sections of `offer` the client sends simulcast on (with `a=rid`).
+fn simulcast_sections(offer: &RTCSessionDescription) -> HashSet<String> {
+    let Ok(parsed) = offer.unmarshal() else {
+        return HashSet::new();
+    };
+    parsed
+        .media_descriptions
+        .iter()
+        .filter(|m| {
+            m.media_name.port.value != 0
+                && m.has_attribute("rid")
+                && !m.has_attribute("recvonly")
+                && !m.has_attribute("inactive")
+        })
+        .filter_map(|m| m.attribute("mid").flatten().map(str::to_owned))
+        .collect()
+}
+
+/// `offer` as the publish connection is to apply it: the simulcast media sections an earlier
+/// offer set up (`learnt`) lose their track description (`a=msid`, `a=ssrc`,
+/// `a=ssrc-group`), the rest is unchanged.
+///
+/// The `rtc` crate learns the SSRC of each simulcast layer from the mid and rid header
+/// extensions of its first packets, and rebuilds the receiver of every media section whose
+/// track a remote description describes, each time one is applied: the SSRCs it learnt are
+/// forgotten. Browsers stop sending those extensions once the server's receiver reports have
+/// acknowledged an SSRC, so after any renegotiation (a screen share started or stopped, an ICE
+/// restart) the camera's packets matched no layer and were dropped: nobody received it any
+/// more, and a keyframe request answered by the browser reached no one. A media section
+/// without a track description is left as it is, with the layers it learnt; a layer that comes
+/// back with a new SSRC names its rid again and is learnt anew.
+fn keep_learnt_layers(
+    offer: RTCSessionDescription,
+    learnt: &HashSet<String>,
+) -> Result<RTCSessionDescription, (&'static str, String)> {
+    if learnt.is_empty() {
+        return Ok(offer);
+    }
+    let mut parsed = offer
+        .unmarshal()
+        .map_err(|e| ("bad_sdp", format!("malformed offer: {e}")))?;
+    let mut changed = false;
+    for m in &mut parsed.media_descriptions {
+        let known = m
+            .attribute("mid")
+            .flatten()
+            .is_some_and(|mid| learnt.contains(mid));
+        if !known || !m.has_attribute("rid") {
+            continue;
+        }
+        let before = m.attributes.len();
+        m.attributes
+            .retain(|a| !matches!(a.key.as_str(), "msid" | "ssrc" | "ssrc-group"));
+        changed |= m.attributes.len() != before;
+    }
+    if !changed {
+        return Ok(offer);
+    }
+    RTCSessionDescription::offer(parsed.marshal())
+        .map_err(|e| ("bad_sdp", format!("malformed offer: {e}")))
+}
+
 /// Reads the payload type `down`'s codec got on the subscriber's connection (once answered).
 async fn resolve_payload_type(down: &DownTrack) {
     let Ok(parameters) = down.sender.get_parameters().await else {
@@ -1103,6 +1173,32 @@ mod tests {
         assert_eq!(pick_layer(&unknown, 300, u64::MAX), 0);
         assert_eq!(pick_layer(&unknown, 600, u64::MAX), 1);
         assert_eq!(pick_layer(&unknown, 1000, u64::MAX), 2);
+    }
+
+    #[test]
+    fn a_renegotiated_simulcast_section_keeps_its_learnt_layers() {
+        let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+                   m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=sendonly\r\n\
+                   a=msid:- mic\r\na=ssrc:11 cname:x\r\n\
+                   m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=sendonly\r\n\
+                   a=msid:- cam\r\na=rid:q send\r\na=rid:h send\r\na=simulcast:send q;h\r\n";
+        let offer = RTCSessionDescription::offer(sdp.to_owned()).unwrap();
+        assert_eq!(simulcast_sections(&offer), HashSet::from(["1".to_owned()]));
+        // The first offer sets everything up as it is.
+        let first = keep_learnt_layers(offer.clone(), &HashSet::new()).unwrap();
+        assert_eq!(first.sdp, sdp);
+        // A later one leaves the simulcast section's receiver alone: no track described there;
+        // the microphone's, which is known by its SSRC, is described as before.
+        let later = keep_learnt_layers(offer, &HashSet::from(["1".to_owned()])).unwrap();
+        assert!(!later.sdp.contains("a=msid:- cam"), "{}", later.sdp);
+        for kept in [
+            "a=msid:- mic",
+            "a=ssrc:11 cname:x",
+            "a=rid:h send",
+            "a=simulcast:send q;h",
+        ] {
+            assert!(later.sdp.contains(kept), "{kept} missing: {}", later.sdp);
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod failures;
 mod helpers;
 mod media;
 mod peer;
+mod renegotiation;
 mod rest;
 mod screen;
 mod signal;

@@ -57,7 +57,6 @@ pub struct Client {
     screen: Option<(Arc<TrackLocalStaticRTP>, u32, bool)>,
     ssrcs: Vec<(String, u32)>,
     mid_ids: HeaderIds,
-    mids: Vec<(String, RtpCodecKind)>,
     /// The source of each mid of the publish connection.
     sources: Vec<(String, &'static str)>,
     answered: mpsc::Receiver<String>,
@@ -174,28 +173,28 @@ impl Client {
         } else {
             None
         };
-        let (sdp, mids) = client::publish_offer(publish.as_ref(), &publish_handler)
+        let (sdp, _) = client::publish_offer(publish.as_ref(), &publish_handler)
             .await
             .unwrap();
-        // Transceivers come in the order the tracks were added: the camera's video first.
-        let mut videos = 0;
-        let sources: Vec<(String, &'static str)> = mids
-            .iter()
-            .map(|(mid, kind)| {
-                let source = match kind {
-                    RtpCodecKind::Video => {
-                        videos += 1;
-                        if videos == 1 && options.camera {
-                            "camera"
-                        } else {
-                            "screen"
-                        }
-                    }
-                    _ => client::source_of(*kind),
-                };
-                (mid.clone(), source)
-            })
-            .collect();
+        // Each media section's source, told by the track it sends (transceivers do not always
+        // come in the order the tracks were added).
+        let mut sources: Vec<(String, &'static str)> = Vec::new();
+        for transceiver in publish.get_transceivers().await {
+            let (Ok(Some(mid)), Ok(Some(sender))) =
+                (transceiver.mid().await, transceiver.sender().await)
+            else {
+                continue;
+            };
+            let id = sender.track().track_id().await;
+            let source = if id.ends_with("-screen") {
+                "screen"
+            } else if id.ends_with("-video") {
+                "camera"
+            } else {
+                "microphone"
+            };
+            sources.push((mid, source));
+        }
         let tracks: Vec<Value> = sources
             .iter()
             .map(|(mid, source)| json!({"mid": mid, "source": source}))
@@ -315,7 +314,6 @@ impl Client {
             screen,
             ssrcs,
             mid_ids,
-            mids,
             sources,
             answered,
             seq: 0,
@@ -362,6 +360,13 @@ impl Client {
         let mut payload = client::vp8_keyframe_start(1280, 720).to_vec();
         payload.extend_from_slice(format!("screen:{name}:{seq}").as_bytes());
         Bytes::from(payload)
+    }
+
+    /// From now on, sends video without the mid and rid header extensions, as a browser does
+    /// once the server's receiver reports have acknowledged each layer's SSRC: the server must
+    /// then know each layer by its SSRC alone.
+    pub fn stop_stream_ids(&mut self) {
+        self.mid_ids = HeaderIds::default();
     }
 
     /// Stops or resumes sharing the screen as the web client does: the screen's transceiver
@@ -420,17 +425,17 @@ impl Client {
     pub async fn send(&mut self, name: &str) {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
-        let mid_of = |kind: RtpCodecKind| {
-            self.mids
+        let mid_of = |wanted: &str| {
+            self.sources
                 .iter()
-                .find(|(_, k)| *k == kind)
-                .map(|(m, _)| m.clone())
+                .find(|(_, source)| *source == wanted)
+                .map(|(mid, _)| mid.clone())
                 .unwrap_or_default()
         };
         let packet = client::audio_packet(self.ssrcs[0].1, seq, Self::audio_payload(name, seq));
         let _ = self.audio.write_rtp(packet).await;
         if let Some(video) = &self.video {
-            let mid = mid_of(RtpCodecKind::Video);
+            let mid = mid_of("camera");
             for (rid, ssrc) in self.ssrcs.iter().skip(1) {
                 let payload = match &self.keyframe_requests {
                     Some(requested) if !requested.lock().unwrap().remove(ssrc) => {
@@ -443,12 +448,7 @@ impl Client {
             }
         }
         if let Some((screen, ssrc, true)) = &self.screen {
-            let mid = self
-                .sources
-                .iter()
-                .find(|(_, source)| *source == "screen")
-                .map(|(mid, _)| mid.clone())
-                .unwrap_or_default();
+            let mid = mid_of("screen");
             let payload = Self::screen_payload(name, seq);
             let packet = client::video_packet(*ssrc, seq, self.mid_ids, &mid, "", payload);
             let _ = screen.write_rtp(packet).await;
