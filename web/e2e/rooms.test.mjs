@@ -5,10 +5,15 @@
 // password and a lobby; a phone-sized screen; a room created without an account.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, launchBrowser, logIn, overflowsHorizontally, startMaille, text, watchPage, withScreenshots } from './harness.mjs';
+import { eventually, launchBrowser, logIn, overflowsHorizontally, startMaille, text, withScreenshots } from './harness.mjs';
+import { decodesVideoFrom, myId, ROOM_BROWSER_ARGS, roomPages } from './rooms-pages.mjs';
 
 let server;
 let browser;
+/** The page helpers of rooms-pages.mjs, bound to this file's server and browser once both are up. */
+let openPage;
+let createRoom;
+let joinFromPrejoin;
 
 before(async () => {
   server = await startMaille({
@@ -21,17 +26,8 @@ before(async () => {
       MAILLE_ROOMS__UDP_PORT_MAX: '0',
     },
   });
-  browser = await launchBrowser({
-    args: [
-      // A fake camera (a moving test pattern), microphone (a beep) and screen, allowed without a prompt.
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      '--auto-select-desktop-capture-source=Entire screen',
-      // Chromium leaves loopback out of ICE unless told; the SFU listens on 127.0.0.1 here.
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  browser = await launchBrowser({ args: ROOM_BROWSER_ARGS });
+  ({ openPage, createRoom, joinFromPrejoin } = roomPages({ server, browser }));
   await server.createUser({ username: 'ana', email: 'ana@example.org', password: 'ana runs the meeting' });
 });
 
@@ -39,85 +35,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** Opens a page in a fresh browser context allowed the fake camera and microphone, tracked for screenshots. */
-async function openPage(track, contextOptions = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', ...contextOptions });
-  await context.grantPermissions(['camera', 'microphone'], { origin: server.url });
-  const page = track(await context.newPage());
-  // Lets the test reach the room's client (its peer connections) through window.__mailleRoom.
-  await page.addInitScript(() => {
-    window.__mailleTest = true;
-    // Keeps the page's WebSockets, so that the test can cut one as a network drop would.
-    const Native = window.WebSocket;
-    window.__sockets = [];
-    window.WebSocket = class extends Native {
-      constructor(...args) {
-        super(...args);
-        window.__sockets.push(this);
-      }
-    };
-  });
-  page.on('console', (message) => {
-    if (process.env.ROOMS_E2E_LOG) console.log(`[page] ${message.type()} ${message.text()}`);
-  });
-  const watch = watchPage(page, server.url);
-  return { context, page, watch };
-}
-
-/** Ana creates a room from her home page; returns its address. */
-async function createRoom(page, { name, password = '', lobby = false }) {
-  await page.goto(`${server.url}/`);
-  await page.getByTestId('create-room-open').click();
-  await page.getByTestId('room-name').fill(name);
-  if (password) await page.getByTestId('room-password').fill(password);
-  if (lobby) await page.getByTestId('room-lobby').check();
-  await page.getByTestId('room-create-submit').click();
-  await page.waitForURL(/\/rooms\/[A-Za-z0-9_-]{22}$/);
-  await page.getByTestId('room-prejoin').waitFor();
-  return page.url();
-}
-
-async function joinFromPrejoin(page, { name, password } = {}) {
-  await page.getByTestId('room-prejoin').waitFor();
-  if (name !== undefined) await page.getByTestId('prejoin-name').fill(name);
-  if (password !== undefined) await page.getByTestId('prejoin-password').fill(password);
-  // Wait for the preview: the fake camera is open before joining.
-  await page.locator('[data-testid="room-prejoin"] video').waitFor();
-  await page.getByTestId('prejoin-join').click();
-}
-
-const myId = (page) => page.evaluate(() => window.__mailleRoom?.state.me ?? null);
-
-/**
- * Frames decoded so far of the video arriving from `participantId`'s `source`, read from the
- * subscribe connection's getStats() (the inbound-rtp entry of that receiver's track).
- */
-function framesFrom(page, participantId, source) {
-  return page.evaluate(
-    async ({ participantId, source }) => {
-      const room = window.__mailleRoom;
-      const media = room?.remote.get(`${participantId}:${source}`);
-      if (!room?.sides || !media) return -1;
-      const report = await room.sides.subscribe.getStats(media.track);
-      let frames = -1;
-      report.forEach((entry) => {
-        if (entry.type === 'inbound-rtp' && entry.kind === 'video') frames = Math.max(frames, entry.framesDecoded ?? 0);
-      });
-      return frames;
-    },
-    { participantId, source },
-  );
-}
-
-/** Waits until `page` decodes video from the other's `source`, and keeps decoding it. */
-async function decodesVideoFrom(page, participantId, source, who) {
-  const first = await eventually(async () => {
-    const frames = await framesFrom(page, participantId, source);
-    return frames > 0 ? frames : 0;
-  }, `${who}: no ${source} frames decoded`, 20_000);
-  await eventually(async () => (await framesFrom(page, participantId, source)) > first, `${who}: ${source} frames stopped increasing`, 10_000);
-}
 
 test('two people join a room, see each other, share a screen, chat, and the moderator removes one', async (t) => {
   await withScreenshots(t.name, async (track) => {

@@ -234,6 +234,14 @@ fn validate(settings: &Settings) -> Result<(), ConfigError> {
             "udp_port_min and udp_port_max must both be 0, or a range with min <= max",
         ));
     }
+    if rooms.udp_mux_port != 0 && rooms.public_ips.is_empty() && rooms.udp_address.is_unspecified()
+    {
+        return Err(invalid(
+            "rooms.udp_mux_port",
+            "with one UDP port, clients must be told an address: set rooms.public_ips, or a \
+             udp_address that is not 0.0.0.0",
+        ));
+    }
     if !rooms.turn_urls.is_empty() && rooms.turn_secret.expose_secret().len() < 16 {
         return Err(invalid(
             "rooms.turn_secret",

@@ -104,6 +104,8 @@ fn invalid_values_are_refused_by_name() {
             "[\"nonsense\"]",
             "http.trusted_proxies",
         ),
+        // One media port needs an address to tell clients: 0.0.0.0 is none.
+        ("MAILLE_ROOMS__UDP_MUX_PORT", "10000", "rooms.udp_mux_port"),
     ];
     for (var, value, key) in cases {
         let err = load_from(None, env(&[(var, value)])).unwrap_err();
@@ -114,6 +116,28 @@ fn invalid_values_are_refused_by_name() {
             other => panic!("{var}={value}: unexpected {other}"),
         }
     }
+}
+
+#[test]
+fn one_media_port_with_an_address_to_tell_is_accepted() {
+    let settings = load_from(
+        None,
+        env(&[
+            ("MAILLE_ROOMS__UDP_MUX_PORT", "10000"),
+            ("MAILLE_ROOMS__PUBLIC_IPS", "[\"203.0.113.10\"]"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.rooms.udp_mux_port, 10000);
+    let settings = load_from(
+        None,
+        env(&[
+            ("MAILLE_ROOMS__UDP_MUX_PORT", "10000"),
+            ("MAILLE_ROOMS__UDP_ADDRESS", "192.0.2.4"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.rooms.udp_mux_port, 10000);
 }
 
 #[test]

@@ -390,11 +390,14 @@ pub struct RoomsSettings {
     pub udp_address: std::net::IpAddr,
     /// First UDP port of the range used for media: each participant's two connections take
     /// one port each. `0` (with `udp_port_max` 0): any free port the system picks. Open the
-    /// range in the firewall. (A single multiplexed port is not available with the WebRTC
-    /// library Maille uses.)
+    /// range in the firewall. Not used when `udp_mux_port` is set.
     pub udp_port_min: u16,
     /// Last UDP port of the media range (inclusive).
     pub udp_port_max: u16,
+    /// One UDP port for the media of every participant (as Jitsi's 10000), instead of the
+    /// range: open only this port in the firewall. `0` (the default): the range is used.
+    /// With it, clients are told `public_ips`, or `udp_address` when that names one address.
+    pub udp_mux_port: u16,
     /// Public IP addresses of this host when it sits behind a 1:1 NAT (a cloud instance
     /// with a private address): they replace the private address in what clients are told.
     /// Empty: the addresses of the interfaces are announced as they are.
@@ -421,6 +424,7 @@ impl Default for RoomsSettings {
             udp_address: std::net::IpAddr::from([0, 0, 0, 0]),
             udp_port_min: 40000,
             udp_port_max: 40999,
+            udp_mux_port: 0,
             public_ips: Vec::new(),
             turn_urls: Vec::new(),
             turn_secret: SecretString::from(String::new()),

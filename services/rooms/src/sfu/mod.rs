@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod feedback;
+pub mod mux;
 pub mod pacing;
 pub mod peer;
 pub mod published;
@@ -56,6 +57,10 @@ struct Inner {
     live: std::sync::Mutex<Vec<std::sync::Weak<dyn PeerConnection>>>,
     /// Milliseconds a connection has to complete ICE.
     ice_timeout_ms: AtomicU64,
+    /// `rooms.udp_mux_port`, bound when the SFU is made (or why it could not be), until the
+    /// first connection starts serving it.
+    mux_socket: std::sync::Mutex<Option<Result<std::net::UdpSocket, String>>>,
+    mux: tokio::sync::OnceCell<Arc<mux::Mux>>,
     /// Participants whose media is to panic at its next housekeeping (tests).
     #[cfg(feature = "fault-injection")]
     faults: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -79,6 +84,15 @@ pub enum Direction {
 impl Sfu {
     /// The SFU under `settings`.
     pub fn new(settings: RoomsSettings, metrics: RoomsMetrics) -> Sfu {
+        let mux_socket = (settings.udp_mux_port != 0).then(|| {
+            let address = SocketAddr::new(settings.udp_address, settings.udp_mux_port);
+            std::net::UdpSocket::bind(address).map_err(|error| {
+                // Said at start-up; calls then fail with the same words.
+                let error = format!("cannot bind rooms.udp_mux_port ({address}): {error}");
+                tracing::error!("{error}");
+                error
+            })
+        });
         Sfu {
             inner: Arc::new(Inner {
                 next_port: AtomicU16::new(settings.udp_port_min),
@@ -87,6 +101,8 @@ impl Sfu {
                 metrics,
                 live: std::sync::Mutex::new(Vec::new()),
                 ice_timeout_ms: AtomicU64::new(duration_ms(peer::ICE_TIMEOUT)),
+                mux_socket: std::sync::Mutex::new(mux_socket),
+                mux: tokio::sync::OnceCell::new(),
                 #[cfg(feature = "fault-injection")]
                 faults: std::sync::Mutex::default(),
             }),
@@ -166,15 +182,47 @@ impl Sfu {
         Ok(engine)
     }
 
-    /// A new peer connection bound to a port of the configured range, reporting to
-    /// `handler`, plus (for subscribe connections) the bandwidth estimate it keeps up to date.
+    /// The shared media port, serving from the first call on; `None` when the range is used.
+    async fn mux(&self) -> webrtc::error::Result<Option<Arc<mux::Mux>>> {
+        if self.inner.settings.udp_mux_port == 0 {
+            return Ok(None);
+        }
+        let mux = self
+            .inner
+            .mux
+            .get_or_try_init(|| async {
+                let bound = self
+                    .inner
+                    .mux_socket
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .unwrap_or_else(|| Err("rooms.udp_mux_port is not bound".into()))
+                    .map_err(webrtc::error::Error::Other)?;
+                let settings = &self.inner.settings;
+                let advertised = if settings.public_ips.is_empty() {
+                    vec![settings.udp_address]
+                } else {
+                    settings.public_ips.clone()
+                };
+                mux::Mux::start(bound, advertised)
+                    .map_err(|e| webrtc::error::Error::Other(format!("rooms.udp_mux_port: {e}")))
+            })
+            .await?;
+        Ok(Some(mux.clone()))
+    }
+
+    /// A new peer connection bound to a port of the configured range (or on the shared
+    /// port), reporting to `handler`, plus (for subscribe connections) the bandwidth estimate
+    /// it keeps up to date, and what its SDP must say for clients to reach it.
     pub(crate) async fn peer_connection(
         &self,
         direction: Direction,
         handler: Arc<dyn PeerConnectionEventHandler>,
-    ) -> webrtc::error::Result<(Arc<dyn PeerConnection>, Arc<AtomicU64>)> {
+    ) -> webrtc::error::Result<(Arc<dyn PeerConnection>, Arc<AtomicU64>, Transport)> {
         let settings = &self.inner.settings;
         let estimate = Arc::new(AtomicU64::new(0));
+        let mux = self.mux().await?;
         let attempts = self.port_attempts();
         let mut last_error = None;
         for _ in 0..attempts {
@@ -205,6 +253,22 @@ impl Sfu {
                 }
             };
             let mut setting = SettingEngineBuilder::new();
+            if let Some(mux) = &mux {
+                // The crate binds a loopback placeholder that only names the connection's
+                // socket on the shared port (see `mux`); its candidates are rewritten.
+                let port = mux.port_for_connection();
+                let built = PeerConnectionBuilder::new()
+                    .with_configuration(RTCConfigurationBuilder::new().build())
+                    .with_media_engine(engine)
+                    .with_interceptor_registry(registry)
+                    .with_setting_engine(setting.with_include_loopback_candidate(true).build())
+                    .with_handler(handler.clone())
+                    .with_runtime(Arc::new(mux::MuxRuntime::new(port.clone())))
+                    .with_udp_addrs(vec![SocketAddr::new(mux::PLACEHOLDER_IP, 0)])
+                    .build()
+                    .await?;
+                return Ok((Arc::new(built), estimate, Transport(Some(port))));
+            }
             if !settings.public_ips.is_empty() {
                 setting = setting.with_nat_1to1_ips(
                     settings
@@ -229,7 +293,7 @@ impl Sfu {
                 .build()
                 .await;
             match built {
-                Ok(pc) => return Ok((Arc::new(pc), estimate)),
+                Ok(pc) => return Ok((Arc::new(pc), estimate, Transport::default())),
                 Err(error) => last_error = Some(error),
             }
         }
@@ -261,6 +325,21 @@ impl Sfu {
     /// The address media binds to.
     pub fn udp_address(&self) -> IpAddr {
         self.inner.settings.udp_address
+    }
+}
+
+/// How clients reach a peer connection: on its own port of the range, as its SDP says, or
+/// on the shared port, which its SDP must be made to say.
+#[derive(Debug, Clone, Default)]
+pub struct Transport(Option<Arc<mux::Port>>);
+
+impl Transport {
+    /// `sdp` (of the connection) as it is to be sent to the client.
+    pub fn advertise(&self, sdp: String) -> String {
+        match &self.0 {
+            Some(port) => port.advertise(&sdp),
+            None => sdp,
+        }
     }
 }
 

@@ -161,6 +161,8 @@ struct Connection {
     pc: Arc<dyn PeerConnection>,
     handler: Arc<Handler>,
     estimate: Arc<AtomicU64>,
+    /// What its SDP must say for the client to reach it.
+    transport: super::Transport,
     connected: bool,
     deadline: Instant,
 }
@@ -380,7 +382,7 @@ impl Media {
             internal: self.internal_tx.clone(),
             gathering: Gathering::default(),
         });
-        let (pc, estimate) = self
+        let (pc, estimate, transport) = self
             .sfu
             .peer_connection(direction, handler.clone())
             .await
@@ -390,6 +392,7 @@ impl Media {
             pc,
             handler,
             estimate,
+            transport,
             connected: false,
             deadline: Instant::now() + self.sfu.ice_timeout(),
         };
@@ -858,11 +861,13 @@ fn pick_layer(layers: &[(u8, u32, u64)], width: u64, budget: u64) -> u8 {
 
 async fn local_sdp(c: &Connection) -> String {
     // Host candidates come at once (no STUN): wait for them to be in the SDP.
-    c.handler
+    let sdp = c
+        .handler
         .gathering
         .local_sdp(c.pc.as_ref(), Duration::from_secs(2))
         .await
-        .unwrap_or_default()
+        .unwrap_or_default();
+    c.transport.advertise(sdp)
 }
 
 fn parse_track_id(id: &str) -> Option<(String, Source)> {

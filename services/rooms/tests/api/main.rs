@@ -7,6 +7,7 @@
 mod failures;
 mod helpers;
 mod media;
+mod mux;
 mod peer;
 mod renegotiation;
 mod rest;

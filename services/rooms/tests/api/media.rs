@@ -9,7 +9,7 @@ use crate::helpers::{create_room, spawn_app, PATIENCE};
 use crate::peer::{is_from, Client, Options};
 
 /// Sends from every client until `done` holds; panics if it never does.
-async fn send_until(clients: &mut [(Client, &str)], done: impl Fn(&[(Client, &str)]) -> bool) {
+pub async fn send_until(clients: &mut [(Client, &str)], done: impl Fn(&[(Client, &str)]) -> bool) {
     let deadline = tokio::time::Instant::now() + PATIENCE * 2;
     while !done(clients) {
         if tokio::time::Instant::now() > deadline {

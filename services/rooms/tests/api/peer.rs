@@ -60,6 +60,8 @@ pub struct Client {
     /// The source of each mid of the publish connection.
     sources: Vec<(String, &'static str)>,
     answered: mpsc::Receiver<String>,
+    /// The server's first answer to the publish offer.
+    pub answer: String,
     seq: u16,
     /// SSRCs of the layers a keyframe was asked for (with `keyframes_on_request`).
     keyframe_requests: Option<Arc<Mutex<HashSet<u32>>>>,
@@ -304,6 +306,7 @@ impl Client {
         };
         let mid_ids = HeaderIds::of(&answer);
         Client {
+            answer: answer.clone(),
             id,
             received,
             messages,
