@@ -60,6 +60,10 @@ pub struct RoomsArgs {
     /// when everything runs on this machine) with `tcpdump`, which needs root.
     #[arg(long)]
     wire_interface: Option<String>,
+    /// Every publisher sends at the same instant of each 20 ms period (the worst case: the
+    /// whole room's packets in one burst) instead of at its own moment.
+    #[arg(long)]
+    aligned: bool,
 }
 
 /// Sizes of the synthetic payloads: audio, then the q, h and f layers.
@@ -162,6 +166,7 @@ struct Participant {
     bind: String,
     start: Instant,
     stop: Instant,
+    aligned: bool,
     counters: Arc<Counters>,
 }
 
@@ -253,7 +258,11 @@ impl Participant {
         // microphones that were not started together do. Sending all at the same instant
         // would measure the queue of a burst no real room has (every packet of the room at
         // once), not the time the server takes for one.
-        let phase = Duration::from_micros(rand::random::<u64>() % 20_000);
+        let phase = if self.aligned {
+            Duration::ZERO
+        } else {
+            Duration::from_micros(rand::random::<u64>() % 20_000)
+        };
         let mut sending = tokio::time::interval_at(
             tokio::time::Instant::from_std(self.start + phase),
             Duration::from_millis(20),
@@ -439,6 +448,7 @@ pub async fn run(args: RoomsArgs) -> anyhow::Result<()> {
                     bind: args.bind.clone(),
                     start,
                     stop,
+                    aligned: args.aligned,
                     counters: counters.clone(),
                 }
                 .run(),
