@@ -85,3 +85,61 @@ async fn three_participants_talk_through_one_udp_port_that_shrugs_off_stray_data
         client.leave().await;
     }
 }
+
+/// The ICE user fragment of `sdp` (empty when it has none).
+fn ufrag(sdp: &str) -> String {
+    sdp.lines()
+        .find_map(|l| l.trim().strip_prefix("a=ice-ufrag:"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_ice_restart_on_the_one_port_keeps_the_media_flowing() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(|settings| settings.rooms.udp_mux_port = port).await;
+    let room = create_room(&app.anonymous(), json!({"name": "Restart"})).await;
+    let id = room["id"].as_str().unwrap();
+    let options = Options {
+        camera: true,
+        ..Options::default()
+    };
+    let ada = Client::join(&app, id, "ada", options.clone()).await;
+    let bob = Client::join(&app, id, "bob", options).await;
+    let mut clients = vec![(ada, "ada"), (bob, "bob")];
+    // Tracks are offered to the others once their first packets arrive.
+    send_until(&mut clients, |c| {
+        c[1].0.count(|p| is_from(p, "ada", "vp8")) >= 10
+    })
+    .await;
+    let (bob, _) = &mut clients[1];
+    let first_offer = bob
+        .expect("a subscribe offer", |m| m["type"] == "offer")
+        .await;
+
+    // Bob asks for an ICE restart of his subscribe connection: the new offer has new
+    // credentials, still on the one port, and Ada's camera reaches him after it.
+    let before = ufrag(first_offer["sdp"].as_str().unwrap());
+    bob.signal(json!({"type": "restart_ice"}));
+    let restarted = bob
+        .expect("an offer with new ICE credentials", |m| {
+            m["type"] == "offer" && ufrag(m["sdp"].as_str().unwrap_or_default()) != before
+        })
+        .await;
+    let after = restarted["sdp"].as_str().unwrap();
+    for (address, p) in candidates(after) {
+        assert_eq!((address.as_str(), p), ("127.0.0.1", port));
+    }
+    let seen = bob.count(|p| is_from(p, "ada", "vp8"));
+    send_until(&mut clients, |c| {
+        c[1].0.count(|p| is_from(p, "ada", "vp8")) >= seen + 20
+    })
+    .await;
+    for (client, _) in clients {
+        client.leave().await;
+    }
+}
