@@ -66,6 +66,15 @@ struct Inner {
     faults: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The shared port's reader holds it: let it end with the SFU.
+        if let Some(mux) = self.mux.get() {
+            mux.stop();
+        }
+    }
+}
+
 impl std::fmt::Debug for Sfu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sfu").finish_non_exhaustive()

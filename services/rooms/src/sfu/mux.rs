@@ -51,6 +51,8 @@ const DATAGRAM: usize = 2048;
 /// The shared port and its routes.
 pub struct Mux {
     socket: tokio::net::UdpSocket,
+    /// Ends the reader (when the SFU that started it is gone).
+    stop: tokio_util::sync::CancellationToken,
     port: u16,
     /// What clients are told to send to: these addresses, on `port`.
     advertised: Vec<IpAddr>,
@@ -71,18 +73,24 @@ impl std::fmt::Debug for Mux {
 
 impl Mux {
     /// Starts serving `socket` (bound already), telling clients `advertised` addresses. Must
-    /// run inside a tokio runtime, which keeps the reader task.
+    /// run inside a tokio runtime, which keeps the reader task until [`Mux::stop`].
     pub fn start(socket: std::net::UdpSocket, advertised: Vec<IpAddr>) -> io::Result<Arc<Mux>> {
         socket.set_nonblocking(true)?;
         let port = socket.local_addr()?.port();
         let mux = Arc::new(Mux {
             socket: tokio::net::UdpSocket::from_std(socket)?,
+            stop: tokio_util::sync::CancellationToken::new(),
             port,
             advertised,
             routes: Mutex::default(),
         });
-        tokio::spawn(read(Arc::downgrade(&mux)));
+        tokio::spawn(read(mux.clone()));
         Ok(mux)
+    }
+
+    /// Stops reading the port; it closes once the last connection on it is gone.
+    pub fn stop(&self) {
+        self.stop.cancel();
     }
 
     /// The shared port.
@@ -127,19 +135,19 @@ impl Mux {
     }
 }
 
-/// Reads the shared port and hands each datagram to its connection, until the SFU is gone.
-async fn read(mux: Weak<Mux>) {
+/// Reads the shared port and hands each datagram to its connection, until stopped.
+async fn read(mux: Arc<Mux>) {
     let mut buf = vec![0u8; DATAGRAM];
+    let stopped = mux.stop.cancelled();
+    tokio::pin!(stopped);
     loop {
-        let Some(m) = mux.upgrade() else { return };
         let received = tokio::select! {
-            r = m.socket.recv_from(&mut buf) => r,
-            // Look again now and then whether the SFU still exists.
-            () = tokio::time::sleep(Duration::from_secs(5)) => continue,
+            r = mux.socket.recv_from(&mut buf) => r,
+            () = &mut stopped => return,
         };
         match received {
             Ok((n, from)) => {
-                if let Some(port) = m.route(from, &buf[..n]) {
+                if let Some(port) = mux.route(from, &buf[..n]) {
                     port.deliver(buf[..n].to_vec(), from);
                 }
             }
@@ -570,6 +578,30 @@ mod tests {
         assert!(mux.route(from, &[0x80, 96, 0, 1]).is_none());
         assert!(mux.route(from, &binding_request("ana1:c")).is_none());
         assert!(!mux.routes().by_remote.contains_key(&from));
+    }
+
+    #[tokio::test]
+    async fn a_stopped_mux_frees_its_port_once_its_connections_are_gone() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let address = socket.local_addr().unwrap();
+        let mux = Mux::start(socket, vec![PLACEHOLDER_IP]).unwrap();
+        let connection = mux.port_for_connection();
+        mux.stop();
+        drop(mux);
+        // A connection still on it keeps the port bound.
+        tokio::task::yield_now().await;
+        assert!(std::net::UdpSocket::bind(address).is_err());
+        drop(connection);
+        // The reader ends at its next turn; a guard against a hang, not a timing.
+        let mut freed = false;
+        for _ in 0..2000 {
+            if std::net::UdpSocket::bind(address).is_ok() {
+                freed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(freed, "the port stayed bound");
     }
 
     #[tokio::test]
