@@ -6,6 +6,7 @@
 // ICE agent, told the rewritten candidates, picks the shared port and gets media through it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { eventually, launchBrowser, startMaille, withScreenshots } from './harness.mjs';
 import { decodesVideoFrom, myId, ROOM_BROWSER_ARGS, roomPages } from './rooms-pages.mjs';
@@ -120,5 +121,98 @@ test('two people in a room send and receive their media through the one shared U
     assert.deepEqual(eli.watch.problems(), []);
     await dominique.context.close();
     await eli.context.close();
+  });
+});
+
+/**
+ * Drops `percent` % of the UDP datagrams arriving at `port` on this machine (nftables, root),
+ * for as long as `body` runs: the way from the participants to the server loses packets, as a
+ * home Wi-Fi does. Returns `body`'s result; the rule is always removed.
+ */
+async function withUplinkLoss(port, percent, body) {
+  const table = `maille_loss_${process.pid}`;
+  execFileSync('nft', ['add', 'table', 'inet', table]);
+  try {
+    execFileSync('nft', ['add', 'chain', 'inet', table, 'input', '{ type filter hook input priority 0; }']);
+    execFileSync('nft', ['add', 'rule', 'inet', table, 'input', 'udp', 'dport', String(port), 'numgen', 'random', 'mod', '100', '<', String(percent), 'drop']);
+    return await body();
+  } finally {
+    execFileSync('nft', ['delete', 'table', 'inet', table]);
+  }
+}
+
+/** Whether this process may change the firewall: root, with nftables installed. */
+function canDropPackets() {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The camera's video statistics of a page: what its publish connection sent, per layer. */
+const sentVideo = (page) =>
+  page.evaluate(async () => {
+    const report = await window.__mailleRoom.sides.publish.getStats();
+    return [...report.values()]
+      .filter((e) => e.type === 'outbound-rtp' && e.kind === 'video')
+      .map((e) => ({ rid: e.rid, packetsSent: e.packetsSent, retransmittedPacketsSent: e.retransmittedPacketsSent ?? 0 }));
+  });
+
+/** What a page received of the video from `participantId`'s camera. */
+const receivedVideo = (page, participantId) =>
+  page.evaluate(async (participantId) => {
+    const room = window.__mailleRoom;
+    const media = room.remote.get(`${participantId}:camera`);
+    const report = await room.sides.subscribe.getStats(media.track);
+    const entry = [...report.values()].find((e) => e.type === 'inbound-rtp' && e.kind === 'video');
+    return { packetsReceived: entry?.packetsReceived ?? 0, packetsLost: entry?.packetsLost ?? 0 };
+  }, participantId);
+
+test('packets lost on the way to the server are resent by the browser and repaired', { skip: !canDropPackets() && 'needs root and nftables to drop packets' }, async (t) => {
+  await withScreenshots(t.name, async (track) => {
+    const ana = await pages.openPage(track);
+    await ana.page.goto(`${server.url}/`);
+    await ana.page.getByTestId('create-anonymous-room').click();
+    await ana.page.waitForURL(/\/rooms\/[A-Za-z0-9_-]{22}$/);
+    const link = ana.page.url();
+    await pages.joinFromPrejoin(ana.page, { name: 'Ana' });
+    await ana.page.getByTestId('room-call').waitFor();
+    const bruno = await pages.openPage(track);
+    await bruno.page.goto(link);
+    await pages.joinFromPrejoin(bruno.page, { name: 'Bruno' });
+    await bruno.page.getByTestId('room-call').waitFor();
+    const anaId = await myId(ana.page);
+    await decodesVideoFrom(bruno.page, anaId, 'camera', 'Bruno');
+
+    const before = await receivedVideo(bruno.page, anaId);
+    const sentBefore = await sentVideo(ana.page);
+    // 3 % of what reaches the server's port is lost, until Bruno has received 1,000 more
+    // packets of Ana's camera.
+    await withUplinkLoss(muxPort, 3, () =>
+      eventually(async () => (await receivedVideo(bruno.page, anaId)).packetsReceived - before.packetsReceived >= 1000, 'Bruno stopped receiving Ana’s camera', 120_000),
+    );
+    await decodesVideoFrom(bruno.page, anaId, 'camera', 'Bruno, after the loss');
+    const after = await receivedVideo(bruno.page, anaId);
+    const sentAfter = await sentVideo(ana.page);
+
+    // What was lost was resent and reached Bruno: of the ~30 packets lost on the way in, at
+    // most a few are missing on arrival (a resend lost again, then again). Before, the server
+    // could not take the browser's resends of a simulcast layer (RTX) and every loss stayed.
+    const lost = after.packetsLost - before.packetsLost;
+    const received = after.packetsReceived - before.packetsReceived;
+    assert.ok(lost * 100 <= received, `Bruno lost ${lost} of ${received} packets`);
+    // And Ana resent about what was lost, not the same packets over and over (before, her
+    // resends grew to two thirds of what she sent, all asked again because none arrived).
+    const sent = sentAfter.reduce((n, l) => n + l.packetsSent, 0) - sentBefore.reduce((n, l) => n + l.packetsSent, 0);
+    const resent = sentAfter.reduce((n, l) => n + l.retransmittedPacketsSent, 0) - sentBefore.reduce((n, l) => n + l.retransmittedPacketsSent, 0);
+    assert.ok(resent * 5 <= sent, `Ana resent ${resent} packets while sending ${sent}`);
+
+    assert.deepEqual(ana.watch.problems(), []);
+    assert.deepEqual(bruno.watch.problems(), []);
+    await ana.context.close();
+    await bruno.context.close();
   });
 });

@@ -93,6 +93,27 @@ async fn three_participants_receive_each_others_opus_and_vp8_intact() {
 }
 
 #[tokio::test]
+async fn the_publish_answer_asks_for_nack_and_keyframes_without_rtx() {
+    let app = spawn_app().await;
+    let room = create_room(&app.anonymous(), json!({"name": "Repairs"})).await;
+    let id = room["id"].as_str().unwrap();
+    let options = Options {
+        camera: true,
+        simulcast: true,
+        ..Options::default()
+    };
+    let client = Client::join(&app, id, "ada", options).await;
+    // The client offered RTX (the crate's default codecs do); the server leaves it out, so
+    // that lost packets come back on the layer's own stream, and keeps NACK and PLI.
+    let answer = &client.answer;
+    assert!(!answer.to_lowercase().contains("rtx/"), "{answer}");
+    assert!(answer.contains(" nack\r\n"), "{answer}");
+    assert!(answer.contains("nack pli"), "{answer}");
+    assert!(answer.contains("VP8/90000"), "{answer}");
+    client.leave().await;
+}
+
+#[tokio::test]
 async fn a_subscriber_gets_the_simulcast_layer_that_fits_the_size_it_shows() {
     let app = spawn_app().await;
     let room = create_room(&app.anonymous(), json!({"name": "Layers"})).await;
