@@ -209,6 +209,9 @@ impl Application {
         if mounted.contains(&Service::Federation) {
             federation.start();
         }
+        if mounted.contains(&Service::Rooms) {
+            services.rooms.start().map_err(anyhow::Error::msg)?;
+        }
 
         // An unreachable SMTP server is reported, not fatal: everything else works.
         {

@@ -68,6 +68,12 @@ impl Rooms {
         }
     }
 
+    /// Starts what the service needs before it serves: binds the shared media port when
+    /// `rooms.udp_mux_port` is set. Called by the process that mounts the rooms.
+    pub fn start(&self) -> Result<(), String> {
+        self.inner.meetings.sfu().start()
+    }
+
     /// Mounts the service's routes (`/api/rooms...` and `/ws/rooms/{id}`), with the accounts
     /// service's app data so that it works mounted alone (`maille serve --only rooms`).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {

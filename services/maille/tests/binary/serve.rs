@@ -295,3 +295,55 @@ async fn serve_only_mounts_the_services_named() {
     let unknown = instance.run(&["serve", "--only", "pads,nonsense"]);
     assert!(!unknown.status.success());
 }
+
+#[tokio::test]
+async fn only_the_process_serving_rooms_holds_the_one_media_port() {
+    let instance = Instance::new();
+    let free = || std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = free().local_addr().unwrap().port();
+    let port_text = port.to_string();
+    let env = [
+        ("MAILLE_ROOMS__UDP_ADDRESS", "127.0.0.1"),
+        ("MAILLE_ROOMS__UDP_MUX_PORT", port_text.as_str()),
+    ];
+    let taken = || std::net::UdpSocket::bind(("127.0.0.1", port)).is_err();
+
+    // A process of a split deployment that does not serve rooms leaves the port alone.
+    let child = instance
+        .serve_with(&["serve", "--only", "accounts"], &env)
+        .await;
+    assert!(!taken(), "an accounts-only process took the media port");
+    sigterm(&child);
+    let mut child = child;
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+
+    // The rooms process does not start when the port is taken, and says why.
+    let holder = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap();
+    let mut command = instance.command(&["serve", "--only", "rooms"]);
+    command.envs(env);
+    let refused = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("rooms.udp_mux_port"),
+        "{}",
+        stderr(&refused)
+    );
+    drop(holder);
+
+    // Free, it is bound as the process starts.
+    let mut child = instance
+        .serve_with(&["serve", "--only", "rooms"], &env)
+        .await;
+    assert!(taken(), "the rooms process does not hold the media port");
+    sigterm(&child);
+    assert!(tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap()
+        .success());
+}

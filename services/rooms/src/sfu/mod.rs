@@ -57,9 +57,9 @@ struct Inner {
     live: std::sync::Mutex<Vec<std::sync::Weak<dyn PeerConnection>>>,
     /// Milliseconds a connection has to complete ICE.
     ice_timeout_ms: AtomicU64,
-    /// `rooms.udp_mux_port`, bound when the SFU is made (or why it could not be), until the
-    /// first connection starts serving it.
-    mux_socket: std::sync::Mutex<Option<Result<std::net::UdpSocket, String>>>,
+    /// `rooms.udp_mux_port`, bound by [`Sfu::start`], until the first connection starts
+    /// serving it.
+    mux_socket: std::sync::Mutex<Option<std::net::UdpSocket>>,
     mux: tokio::sync::OnceCell<Arc<mux::Mux>>,
     /// Participants whose media is to panic at its next housekeeping (tests).
     #[cfg(feature = "fault-injection")]
@@ -93,15 +93,6 @@ pub enum Direction {
 impl Sfu {
     /// The SFU under `settings`.
     pub fn new(settings: RoomsSettings, metrics: RoomsMetrics) -> Sfu {
-        let mux_socket = (settings.udp_mux_port != 0).then(|| {
-            let address = SocketAddr::new(settings.udp_address, settings.udp_mux_port);
-            std::net::UdpSocket::bind(address).map_err(|error| {
-                // Said at start-up; calls then fail with the same words.
-                let error = format!("cannot bind rooms.udp_mux_port ({address}): {error}");
-                tracing::error!("{error}");
-                error
-            })
-        });
         Sfu {
             inner: Arc::new(Inner {
                 next_port: AtomicU16::new(settings.udp_port_min),
@@ -110,7 +101,7 @@ impl Sfu {
                 metrics,
                 live: std::sync::Mutex::new(Vec::new()),
                 ice_timeout_ms: AtomicU64::new(duration_ms(peer::ICE_TIMEOUT)),
-                mux_socket: std::sync::Mutex::new(mux_socket),
+                mux_socket: std::sync::Mutex::new(None),
                 mux: tokio::sync::OnceCell::new(),
                 #[cfg(feature = "fault-injection")]
                 faults: std::sync::Mutex::default(),
@@ -201,6 +192,32 @@ impl Sfu {
         Ok(engine)
     }
 
+    /// Binds the shared media port when one is configured, so that a port already taken
+    /// stops the start of the process that serves rooms (and only that one: in a split
+    /// deployment, the others build the SFU without using it).
+    pub fn start(&self) -> Result<(), String> {
+        let settings = &self.inner.settings;
+        if settings.udp_mux_port == 0 || self.inner.mux.initialized() {
+            return Ok(());
+        }
+        let mut bound = self
+            .inner
+            .mux_socket
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if bound.is_none() {
+            *bound = Some(self.bind_mux()?);
+        }
+        Ok(())
+    }
+
+    fn bind_mux(&self) -> Result<std::net::UdpSocket, String> {
+        let settings = &self.inner.settings;
+        let address = SocketAddr::new(settings.udp_address, settings.udp_mux_port);
+        std::net::UdpSocket::bind(address)
+            .map_err(|error| format!("cannot bind rooms.udp_mux_port ({address}): {error}"))
+    }
+
     /// The shared media port, serving from the first call on; `None` when the range is used.
     async fn mux(&self) -> webrtc::error::Result<Option<Arc<mux::Mux>>> {
         if self.inner.settings.udp_mux_port == 0 {
@@ -210,14 +227,16 @@ impl Sfu {
             .inner
             .mux
             .get_or_try_init(|| async {
-                let bound = self
+                let started = self
                     .inner
                     .mux_socket
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .take()
-                    .unwrap_or_else(|| Err("rooms.udp_mux_port is not bound".into()))
-                    .map_err(webrtc::error::Error::Other)?;
+                    .take();
+                let bound = match started {
+                    Some(socket) => socket,
+                    None => self.bind_mux().map_err(webrtc::error::Error::Other)?,
+                };
                 let settings = &self.inner.settings;
                 let advertised = if settings.public_ips.is_empty() {
                     vec![settings.udp_address]
