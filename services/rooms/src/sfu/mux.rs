@@ -112,25 +112,37 @@ impl Mux {
 
     /// The connection a datagram from `from` goes to, if any (opening the route when it is
     /// a STUN message naming a connection's user fragment).
+    ///
+    /// Locks are taken in one order everywhere: a connection's state, then the routes
+    /// ([`Port::advertise`] does the same), and the datagram is parsed under neither.
     fn route(&self, from: SocketAddr, datagram: &[u8]) -> Option<Arc<Port>> {
-        let mut routes = self.routes();
-        if let Some(port) = routes.by_remote.get(&from) {
-            match port.upgrade() {
-                Some(port) => return Some(port),
-                None => {
-                    routes.by_remote.remove(&from);
+        {
+            let mut routes = self.routes();
+            if let Some(port) = routes.by_remote.get(&from) {
+                match port.upgrade() {
+                    Some(port) => return Some(port),
+                    None => {
+                        routes.by_remote.remove(&from);
+                    }
                 }
             }
         }
         let ufrag = stun_ufrag(datagram)?;
-        let port = routes.by_ufrag.get(&ufrag)?.upgrade()?;
+        let port = self.routes().by_ufrag.get(&ufrag)?.upgrade()?;
         let mut state = port.state();
         if state.remotes.len() >= MAX_REMOTES {
             return None;
         }
+        let mut routes = self.routes();
+        // Another datagram from that address may have opened its route meanwhile: the first
+        // keeps it.
+        if let Some(first) = routes.by_remote.get(&from).and_then(Weak::upgrade) {
+            return Some(first);
+        }
         state.remotes.push(from);
-        drop(state);
         routes.by_remote.insert(from, Arc::downgrade(&port));
+        drop(routes);
+        drop(state);
         Some(port)
     }
 }
@@ -147,8 +159,18 @@ async fn read(mux: Arc<Mux>) {
         };
         match received {
             Ok((n, from)) => {
-                if let Some(port) = mux.route(from, &buf[..n]) {
-                    port.deliver(buf[..n].to_vec(), from);
+                let datagram = &buf[..n];
+                // Whatever anyone sends, the port keeps serving everyone else: a panic in
+                // reading one datagram (the STUN parser is the crate's) drops that datagram.
+                let routed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    mux.route(from, datagram)
+                }));
+                match routed {
+                    Ok(Some(port)) => port.deliver(datagram.to_vec(), from),
+                    Ok(None) => {}
+                    Err(_) => {
+                        tracing::warn!(%from, "rooms UDP port: a datagram made the reader panic; dropped")
+                    }
                 }
             }
             // ICMP errors of earlier sends (port unreachable) surface here: not ours to stop.
@@ -578,6 +600,60 @@ mod tests {
         assert!(mux.route(from, &[0x80, 96, 0, 1]).is_none());
         assert!(mux.route(from, &binding_request("ana1:c")).is_none());
         assert!(!mux.routes().by_remote.contains_key(&from));
+    }
+
+    proptest::proptest! {
+        /// Hostile datagrams: anything at all, and anything behind a valid STUN header.
+        #[test]
+        fn no_datagram_makes_the_stun_reader_panic(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+            length in 0u16..700,
+        ) {
+            let _ = stun_ufrag(&bytes);
+            let mut stun = vec![0x00, 0x01];
+            stun.extend_from_slice(&length.to_be_bytes());
+            stun.extend_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+            stun.extend_from_slice(&[9; 12]);
+            stun.extend_from_slice(&bytes);
+            let _ = stun_ufrag(&stun);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn routing_and_learning_user_fragments_at_once_do_not_deadlock() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mux = Mux::start(socket, vec![PLACEHOLDER_IP]).unwrap();
+        let ana = mux.port_for_connection();
+        ana.advertise("a=ice-ufrag:ana0\r\n");
+        let (done, finished) = std::sync::mpsc::channel();
+        let routing = {
+            let (mux, done) = (mux.clone(), done.clone());
+            std::thread::spawn(move || {
+                let request = binding_request("ana0:c");
+                for n in 0..20_000u32 {
+                    let from = SocketAddr::from(([192, 0, 2, (n % 200) as u8], 5000));
+                    let _ = mux.route(from, &request);
+                }
+                let _ = done.send(());
+            })
+        };
+        let learning = {
+            let ana = ana.clone();
+            std::thread::spawn(move || {
+                for n in 0..20_000u32 {
+                    ana.advertise(&format!("a=ice-ufrag:ana{}\r\n", n % 6));
+                }
+                let _ = done.send(());
+            })
+        };
+        // A guard against a deadlock, never a timing: both finish, or the test fails.
+        for _ in 0..2 {
+            finished
+                .recv_timeout(Duration::from_secs(60))
+                .expect("routing and learning deadlocked");
+        }
+        routing.join().unwrap();
+        learning.join().unwrap();
     }
 
     #[tokio::test]
