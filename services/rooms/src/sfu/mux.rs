@@ -222,13 +222,28 @@ impl std::fmt::Debug for Port {
 
 impl Drop for Port {
     fn drop(&mut self) {
+        let this: *const Port = self;
         let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
         let mut routes = self.mux.routes();
+        // Only the entries that are still this connection's: once it could no longer be
+        // reached, another may have taken an address it had.
         for ufrag in &state.ufrags {
-            routes.by_ufrag.remove(ufrag);
+            if routes
+                .by_ufrag
+                .get(ufrag)
+                .is_some_and(|w| w.as_ptr() == this)
+            {
+                routes.by_ufrag.remove(ufrag);
+            }
         }
         for remote in &state.remotes {
-            routes.by_remote.remove(remote);
+            if routes
+                .by_remote
+                .get(remote)
+                .is_some_and(|w| w.as_ptr() == this)
+            {
+                routes.by_remote.remove(remote);
+            }
         }
     }
 }
