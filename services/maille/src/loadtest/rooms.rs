@@ -78,9 +78,8 @@ struct Counters {
     sent_audio: AtomicU64,
     sent_video_h: AtomicU64,
     received: AtomicU64,
-    latencies: Mutex<Vec<u32>>,
-    /// What was received, with the publisher's packet it copies (for `--wire-interface`).
-    forwarded: Mutex<Vec<Forwarded>>,
+    /// Every packet that carried its stamp, as it arrived.
+    arrivals: Mutex<Vec<Arrival>>,
     connected: AtomicU64,
     errors: AtomicU64,
 }
@@ -95,18 +94,19 @@ fn write_stamp(payload: &mut Vec<u8>, ssrc: u32, seq: u16) {
     payload.extend_from_slice(&seq.to_be_bytes());
 }
 
-/// The send time and (SSRC, sequence number) of [`write_stamp`]; `stamp` is `STAMP` bytes.
-fn read_stamp(stamp: &[u8]) -> (u64, (u32, u16)) {
-    let mut sent = [0; 8];
-    let mut ssrc = [0; 4];
-    let mut seq = [0; 2];
-    sent.copy_from_slice(&stamp[..8]);
-    ssrc.copy_from_slice(&stamp[8..12]);
-    seq.copy_from_slice(&stamp[12..STAMP]);
-    (
-        u64::from_be_bytes(sent),
-        (u32::from_be_bytes(ssrc), u16::from_be_bytes(seq)),
-    )
+/// The send time and (SSRC, sequence number) of [`write_stamp`], from `STAMP` bytes.
+fn read_stamp(stamp: &[u8]) -> Option<(u64, (u32, u16))> {
+    let sent = u64::from_be_bytes(stamp.get(..8)?.try_into().ok()?);
+    let ssrc = u32::from_be_bytes(stamp.get(8..12)?.try_into().ok()?);
+    let seq = u16::from_be_bytes(stamp.get(12..STAMP)?.try_into().ok()?);
+    Some((sent, (ssrc, seq)))
+}
+
+/// A packet a subscriber received: microseconds since its publisher sent it, and which
+/// packet of the publisher it is a copy of.
+struct Arrival {
+    delay: u32,
+    copy: Forwarded,
 }
 
 fn now_micros() -> u64 {
@@ -121,41 +121,36 @@ fn measure(counters: Arc<Counters>) -> OnTrack {
     Arc::new(move |track: Arc<dyn TrackRemote>| {
         let counters = counters.clone();
         tokio::spawn(async move {
-            let mut local: Vec<u32> = Vec::new();
-            let mut copies: Vec<Forwarded> = Vec::new();
-            let flush = |local: &mut Vec<u32>, copies: &mut Vec<Forwarded>| {
+            let mut local: Vec<Arrival> = Vec::new();
+            let flush = |local: &mut Vec<Arrival>| {
                 counters
-                    .latencies
+                    .arrivals
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .append(local);
-                counters
-                    .forwarded
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .append(copies);
             };
             while let Some(event) = track.poll().await {
                 if let TrackRemoteEvent::OnRtpPacket(packet) = event {
                     let p = &packet.payload;
                     // Video payloads start with an 11-byte VP8 keyframe header.
                     let at = if p.len() > 19 && p[0] == 0x10 { 11 } else { 0 };
-                    if let Some(stamp) = p.get(at..at + STAMP) {
-                        let (sent, from) = read_stamp(stamp);
+                    if let Some((sent, from)) = p.get(at..).and_then(read_stamp) {
                         let delay = now_micros().saturating_sub(sent);
-                        local.push(u32::try_from(delay).unwrap_or(u32::MAX));
-                        copies.push(Forwarded {
-                            out: (packet.header.ssrc, packet.header.sequence_number),
-                            from,
+                        local.push(Arrival {
+                            delay: u32::try_from(delay).unwrap_or(u32::MAX),
+                            copy: Forwarded {
+                                out: (packet.header.ssrc, packet.header.sequence_number),
+                                from,
+                            },
                         });
                     }
                     counters.received.fetch_add(1, Ordering::Relaxed);
                     if local.len() >= 256 {
-                        flush(&mut local, &mut copies);
+                        flush(&mut local);
                     }
                 }
             }
-            flush(&mut local, &mut copies);
+            flush(&mut local);
         });
     })
 }
@@ -474,8 +469,9 @@ pub async fn run(args: RoomsArgs) -> anyhow::Result<()> {
     for task in tasks {
         let _ = task.await;
     }
-    let mut latencies =
-        std::mem::take(&mut *counters.latencies.lock().unwrap_or_else(|e| e.into_inner()));
+    let arrivals =
+        std::mem::take(&mut *counters.arrivals.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut latencies: Vec<u32> = arrivals.iter().map(|a| a.delay).collect();
     latencies.sort_unstable();
     // Each audio packet goes to every other participant of its room; each camera, at the
     // middle layer, too.
@@ -492,8 +488,7 @@ pub async fn run(args: RoomsArgs) -> anyhow::Result<()> {
     let pct = |p: f64| super::pads::percentile(&latencies, p);
     let on_wire = match capture {
         Some(capture) => {
-            let copies =
-                std::mem::take(&mut *counters.forwarded.lock().unwrap_or_else(|e| e.into_inner()));
+            let copies: Vec<Forwarded> = arrivals.iter().map(|a| a.copy).collect();
             let (mut wire, unpaired) = capture.finish(&copies)?;
             wire.sort_unstable();
             Some((wire, unpaired))

@@ -93,11 +93,6 @@ impl Mux {
         self.stop.cancel();
     }
 
-    /// The shared port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// A new connection's share of the port.
     pub fn port_for_connection(self: &Arc<Mux>) -> Arc<Port> {
         Arc::new(Port {

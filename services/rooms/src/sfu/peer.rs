@@ -196,7 +196,7 @@ struct Media {
     stopped: Arc<Mutex<HashSet<String>>>,
     /// Media sections of the publish connection an offer already set up to receive simulcast
     /// (by rid): later offers must not make the connection forget their layers (see
-    /// [`keep_learnt_layers`]).
+    /// [`read_publish_offer`]).
     simulcast: HashSet<String>,
     tasks: Vec<JoinHandle<()>>,
     /// Whether the subscribe connection is up: nothing is written to it before.
@@ -423,9 +423,11 @@ impl Media {
         let Some(c) = &self.publish else {
             return Ok(());
         };
-        let silent = silent_sections(&offer);
-        let simulcast = simulcast_sections(&offer);
-        let offer = keep_learnt_layers(offer, &self.simulcast)?;
+        let PublishOffer {
+            offer,
+            silent,
+            simulcast,
+        } = read_publish_offer(offer, &self.simulcast)?;
         c.pc.set_remote_description(offer)
             .await
             .map_err(|e| ("bad_sdp", format!("offer refused: {e}")))?;
@@ -1062,45 +1064,20 @@ impl Reader {
     }
 }
 
-/// The mids of the media sections of `offer` the client does not send on (`recvonly`,
-/// `inactive`, or rejected with port 0): a source it stopped, such as a screen share.
-fn silent_sections(offer: &RTCSessionDescription) -> HashSet<String> {
-    let Ok(parsed) = offer.unmarshal() else {
-        return HashSet::new();
-    };
-    parsed
-        .media_descriptions
-        .iter()
-        .filter(|m| {
-            m.media_name.port.value == 0
-                || m.has_attribute("recvonly")
-                || m.has_attribute("inactive")
-        })
-        .filter_map(|m| m.attribute("mid").flatten().map(str::to_owned))
-        .collect()
+/// What the publish connection takes from a client's offer, read in one pass.
+struct PublishOffer {
+    /// The offer to apply (see [`read_publish_offer`]).
+    offer: RTCSessionDescription,
+    /// The mids of the media sections the client does not send on (`recvonly`, `inactive`,
+    /// or rejected with port 0): a source it stopped, such as a screen share.
+    silent: HashSet<String>,
+    /// The mids of the media sections the client sends simulcast on (with `a=rid`).
+    simulcast: HashSet<String>,
 }
 
-/// The mids of the media sections of `offer` the client sends simulcast on (with `a=rid`).
-fn simulcast_sections(offer: &RTCSessionDescription) -> HashSet<String> {
-    let Ok(parsed) = offer.unmarshal() else {
-        return HashSet::new();
-    };
-    parsed
-        .media_descriptions
-        .iter()
-        .filter(|m| {
-            m.media_name.port.value != 0
-                && m.has_attribute("rid")
-                && !m.has_attribute("recvonly")
-                && !m.has_attribute("inactive")
-        })
-        .filter_map(|m| m.attribute("mid").flatten().map(str::to_owned))
-        .collect()
-}
-
-/// `offer` as the publish connection is to apply it: the simulcast media sections an earlier
-/// offer set up (`learnt`) lose their track description (`a=msid`, `a=ssrc`,
-/// `a=ssrc-group`), the rest is unchanged.
+/// Reads `offer`'s media sections, and makes it the offer the publish connection is to
+/// apply: the simulcast sections an earlier offer set up (`learnt`) lose their track
+/// description (`a=msid`, `a=ssrc`, `a=ssrc-group`), the rest is unchanged.
 ///
 /// The `rtc` crate learns the SSRC of each simulcast layer from the mid and rid header
 /// extensions of its first packets, and rebuilds the receiver of every media section whose
@@ -1111,35 +1088,45 @@ fn simulcast_sections(offer: &RTCSessionDescription) -> HashSet<String> {
 /// more, and a keyframe request answered by the browser reached no one. A media section
 /// without a track description is left as it is, with the layers it learnt; a layer that comes
 /// back with a new SSRC names its rid again and is learnt anew.
-fn keep_learnt_layers(
+fn read_publish_offer(
     offer: RTCSessionDescription,
     learnt: &HashSet<String>,
-) -> Result<RTCSessionDescription, (&'static str, String)> {
-    if learnt.is_empty() {
-        return Ok(offer);
-    }
-    let mut parsed = offer
-        .unmarshal()
-        .map_err(|e| ("bad_sdp", format!("malformed offer: {e}")))?;
+) -> Result<PublishOffer, (&'static str, String)> {
+    let malformed = |e: rtc::shared::error::Error| ("bad_sdp", format!("malformed offer: {e}"));
+    let mut parsed = offer.unmarshal().map_err(malformed)?;
+    let mut silent = HashSet::new();
+    let mut simulcast = HashSet::new();
     let mut changed = false;
     for m in &mut parsed.media_descriptions {
-        let known = m
-            .attribute("mid")
-            .flatten()
-            .is_some_and(|mid| learnt.contains(mid));
-        if !known || !m.has_attribute("rid") {
+        let Some(mid) = m.attribute("mid").flatten().map(str::to_owned) else {
             continue;
+        };
+        let sending = m.media_name.port.value != 0
+            && !m.has_attribute("recvonly")
+            && !m.has_attribute("inactive");
+        let rid = m.has_attribute("rid");
+        if rid && learnt.contains(&mid) {
+            let before = m.attributes.len();
+            m.attributes
+                .retain(|a| !matches!(a.key.as_str(), "msid" | "ssrc" | "ssrc-group"));
+            changed |= m.attributes.len() != before;
         }
-        let before = m.attributes.len();
-        m.attributes
-            .retain(|a| !matches!(a.key.as_str(), "msid" | "ssrc" | "ssrc-group"));
-        changed |= m.attributes.len() != before;
+        if !sending {
+            silent.insert(mid);
+        } else if rid {
+            simulcast.insert(mid);
+        }
     }
-    if !changed {
-        return Ok(offer);
-    }
-    RTCSessionDescription::offer(parsed.marshal())
-        .map_err(|e| ("bad_sdp", format!("malformed offer: {e}")))
+    let offer = if changed {
+        RTCSessionDescription::offer(parsed.marshal()).map_err(malformed)?
+    } else {
+        offer
+    };
+    Ok(PublishOffer {
+        offer,
+        silent,
+        simulcast,
+    })
 }
 
 /// Reads the payload type `down`'s codec got on the subscriber's connection (once answered).
@@ -1186,23 +1173,33 @@ mod tests {
                    m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=sendonly\r\n\
                    a=msid:- mic\r\na=ssrc:11 cname:x\r\n\
                    m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=sendonly\r\n\
-                   a=msid:- cam\r\na=rid:q send\r\na=rid:h send\r\na=simulcast:send q;h\r\n";
+                   a=msid:- cam\r\na=rid:q send\r\na=rid:h send\r\na=simulcast:send q;h\r\n\
+                   m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\na=inactive\r\n";
         let offer = RTCSessionDescription::offer(sdp.to_owned()).unwrap();
-        assert_eq!(simulcast_sections(&offer), HashSet::from(["1".to_owned()]));
         // The first offer sets everything up as it is.
-        let first = keep_learnt_layers(offer.clone(), &HashSet::new()).unwrap();
-        assert_eq!(first.sdp, sdp);
+        let first = read_publish_offer(offer.clone(), &HashSet::new()).unwrap();
+        assert_eq!(first.simulcast, HashSet::from(["1".to_owned()]));
+        assert_eq!(first.silent, HashSet::from(["2".to_owned()]));
+        assert_eq!(first.offer.sdp, sdp);
         // A later one leaves the simulcast section's receiver alone: no track described there;
         // the microphone's, which is known by its SSRC, is described as before.
-        let later = keep_learnt_layers(offer, &HashSet::from(["1".to_owned()])).unwrap();
-        assert!(!later.sdp.contains("a=msid:- cam"), "{}", later.sdp);
+        let later = read_publish_offer(offer, &HashSet::from(["1".to_owned()])).unwrap();
+        assert!(
+            !later.offer.sdp.contains("a=msid:- cam"),
+            "{}",
+            later.offer.sdp
+        );
         for kept in [
             "a=msid:- mic",
             "a=ssrc:11 cname:x",
             "a=rid:h send",
             "a=simulcast:send q;h",
         ] {
-            assert!(later.sdp.contains(kept), "{kept} missing: {}", later.sdp);
+            assert!(
+                later.offer.sdp.contains(kept),
+                "{kept} missing: {}",
+                later.offer.sdp
+            );
         }
     }
 
