@@ -104,6 +104,15 @@ pub fn sigterm(child: &Child) {
     assert!(status.success());
 }
 
+/// Sends SIGTERM to `child` and waits for it to exit.
+pub async fn terminate(mut child: Child) -> std::process::ExitStatus {
+    sigterm(&child);
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 pub fn repository() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }

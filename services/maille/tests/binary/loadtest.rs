@@ -1,5 +1,15 @@
 use crate::helpers::{stderr, stdout, Instance, BIN};
 
+/// The value a load tool's report prints after `name`.
+fn figure(report: &str, name: &str) -> String {
+    report
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no `{name}` in {report}"))[name.len()..]
+        .trim()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn the_pads_load_tool_drives_a_server_and_reports_its_figures() {
     let instance = Instance::new();
@@ -35,14 +45,7 @@ async fn the_pads_load_tool_drives_a_server_and_reports_its_figures() {
     .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = stdout(&output);
-    let figure = |name: &str| -> String {
-        report
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("no `{name}` in {report}"))[name.len()..]
-            .trim()
-            .to_owned()
-    };
+    let figure = |name: &str| figure(&report, name);
     assert_eq!(figure("editors connected"), "6");
     assert_eq!(figure("errors (editors that failed)"), "0");
     let samples: u64 = figure("latency samples").parse().unwrap();
@@ -120,14 +123,7 @@ async fn the_rooms_load_tool_forwards_through_a_server_and_measures_it_on_the_wi
     .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = stdout(&output);
-    let figure = |name: &str| -> String {
-        report
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("no `{name}` in {report}"))[name.len()..]
-            .trim()
-            .to_owned()
-    };
+    let figure = |name: &str| figure(&report, name);
     assert_eq!(figure("participants joined"), "3");
     assert_eq!(figure("errors (participants that failed)"), "0");
     // Two publishers, each heard and seen by the two others: packets went through.

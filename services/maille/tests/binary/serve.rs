@@ -2,12 +2,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{repository, sigterm, stderr, stdout, Instance};
+use crate::helpers::{repository, sigterm, stderr, stdout, terminate, Instance};
 
 #[tokio::test]
 async fn serve_migrates_answers_health_metrics_openapi_and_the_front_end() {
     let instance = Instance::new();
-    let mut child = instance.serve().await;
+    let child = instance.serve().await;
     let base = instance.base();
 
     let health: Value = reqwest::get(format!("{base}/healthz"))
@@ -81,11 +81,7 @@ async fn serve_migrates_answers_health_metrics_openapi_and_the_front_end() {
     assert_eq!(missing.status(), 404);
     assert_eq!(missing.json::<Value>().await.unwrap()["code"], "not_found");
 
-    sigterm(&child);
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = terminate(child).await;
     assert!(status.success(), "{status}");
 }
 
@@ -139,7 +135,7 @@ async fn the_admin_command_line_creates_and_manages_accounts() {
     ]);
     assert!(!again.status.success());
 
-    let mut child = instance.serve().await;
+    let child = instance.serve().await;
     let base = instance.base();
     let client = reqwest::Client::new();
     let login = |password: String| {
@@ -197,12 +193,7 @@ async fn the_admin_command_line_creates_and_manages_accounts() {
     let unknown = instance.run(&["admin", "user", "promote", "nobody"]);
     assert!(!unknown.status.success());
 
-    sigterm(&child);
-    assert!(tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap()
-        .success());
+    assert!(terminate(child).await.success());
 }
 
 #[tokio::test]
@@ -259,7 +250,7 @@ async fn sigterm_lets_a_request_in_flight_finish_then_exits_zero() {
 #[tokio::test]
 async fn serve_only_mounts_the_services_named() {
     let instance = Instance::new();
-    let mut child = instance
+    let child = instance
         .serve_with(&["serve", "--only", "accounts"], &[])
         .await;
     let base = instance.base();
@@ -286,12 +277,7 @@ async fn serve_only_mounts_the_services_named() {
         404,
         "no front end in an accounts-only process"
     );
-    sigterm(&child);
-    assert!(tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap()
-        .success());
+    assert!(terminate(child).await.success());
     let unknown = instance.run(&["serve", "--only", "pads,nonsense"]);
     assert!(!unknown.status.success());
 }
@@ -313,12 +299,7 @@ async fn only_the_process_serving_rooms_holds_the_one_media_port() {
         .serve_with(&["serve", "--only", "accounts"], &env)
         .await;
     assert!(!taken(), "an accounts-only process took the media port");
-    sigterm(&child);
-    let mut child = child;
-    tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    terminate(child).await;
 
     // The rooms process does not start when the port is taken, and says why.
     let holder = std::net::UdpSocket::bind(("127.0.0.1", port)).unwrap();
@@ -336,14 +317,9 @@ async fn only_the_process_serving_rooms_holds_the_one_media_port() {
     drop(holder);
 
     // Free, it is bound as the process starts.
-    let mut child = instance
+    let child = instance
         .serve_with(&["serve", "--only", "rooms"], &env)
         .await;
     assert!(taken(), "the rooms process does not hold the media port");
-    sigterm(&child);
-    assert!(tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap()
-        .success());
+    assert!(terminate(child).await.success());
 }

@@ -48,6 +48,14 @@ async fn all_freed(app: &App) {
     }
 }
 
+/// `name` in the room, with nothing but a microphone, named for the messages of the helpers.
+async fn joined(app: &App, room: &str, name: &'static str) -> (Client, &'static str) {
+    (
+        Client::join(app, room, name, Options::default()).await,
+        name,
+    )
+}
+
 #[tokio::test]
 async fn a_participant_that_never_completes_ice_is_dropped_and_the_others_carry_on() {
     let app = spawn_app().await;
@@ -58,14 +66,8 @@ async fn a_participant_that_never_completes_ice_is_dropped_and_the_others_carry_
         .set_ice_timeout(Duration::from_secs(3));
     let room = create_room(&app.anonymous(), json!({"name": "Stuck"})).await;
     let id = room["id"].as_str().unwrap();
-    let mut ada = (
-        Client::join(&app, id, "ada", Options::default()).await,
-        "ada",
-    );
-    let mut cat = (
-        Client::join(&app, id, "cat", Options::default()).await,
-        "cat",
-    );
+    let mut ada = joined(&app, id, "ada").await;
+    let mut cat = joined(&app, id, "cat").await;
     both_hear_each_other(&mut ada, &mut cat, 10).await;
 
     // Bob offers media but never takes the answer: ICE cannot complete.
@@ -116,18 +118,9 @@ async fn a_panic_in_one_participants_media_ends_that_participant_only() {
     let app = spawn_app().await;
     let room = create_room(&app.anonymous(), json!({"name": "Panic"})).await;
     let id = room["id"].as_str().unwrap();
-    let mut ada = (
-        Client::join(&app, id, "ada", Options::default()).await,
-        "ada",
-    );
-    let mut bob = (
-        Client::join(&app, id, "bob", Options::default()).await,
-        "bob",
-    );
-    let mut cat = (
-        Client::join(&app, id, "cat", Options::default()).await,
-        "cat",
-    );
+    let mut ada = joined(&app, id, "ada").await;
+    let mut bob = joined(&app, id, "bob").await;
+    let mut cat = joined(&app, id, "cat").await;
     both_hear_each_other(&mut ada, &mut bob, 10).await;
     both_hear_each_other(&mut ada, &mut cat, 10).await;
     let bob_id = bob.0.id.clone();

@@ -32,6 +32,19 @@ pub async fn send_until(clients: &mut [(Client, &str)], done: impl Fn(&[(Client,
     }
 }
 
+/// Whether every client received at least `n` Opus and `n` VP8 packets from each other one.
+pub fn everyone_has_everyone_else(clients: &[(Client, &str)], n: usize) -> bool {
+    clients.iter().all(|(c, me)| {
+        clients
+            .iter()
+            .filter(|(_, other)| other != me)
+            .all(|(_, other)| {
+                c.count(|p| is_from(p, other, "opus")) >= n
+                    && c.count(|p| is_from(p, other, "vp8")) >= n
+            })
+    })
+}
+
 #[tokio::test]
 async fn three_participants_receive_each_others_opus_and_vp8_intact() {
     let app = spawn_app().await;
@@ -47,12 +60,7 @@ async fn three_participants_receive_each_others_opus_and_vp8_intact() {
         clients.push((Client::join(&app, id, name, options).await, name));
     }
     send_until(&mut clients, |clients| {
-        clients.iter().all(|(c, me)| {
-            names.iter().filter(|n| *n != me).all(|other| {
-                c.count(|p| is_from(p, other, "opus")) >= 20
-                    && c.count(|p| is_from(p, other, "vp8")) >= 20
-            })
-        })
+        everyone_has_everyone_else(clients, 20)
     })
     .await;
     for (client, me) in &clients {

@@ -5,8 +5,8 @@ use std::net::UdpSocket;
 
 use serde_json::json;
 
-use crate::helpers::{create_room, spawn_app_with};
-use crate::media::send_until;
+use crate::helpers::{create_room, spawn_app_with, App};
+use crate::media::{everyone_has_everyone_else, send_until};
 use crate::peer::{is_from, Client, Options};
 
 /// The (address, port) of every candidate in `sdp`.
@@ -20,16 +20,23 @@ fn candidates(sdp: &str) -> Vec<(String, u16)> {
         .collect()
 }
 
-#[tokio::test]
-async fn three_participants_talk_through_one_udp_port_that_shrugs_off_stray_datagrams() {
+/// A server whose media all go through one UDP port, which it returns with a room's id.
+async fn room_on_one_port(name: &str) -> (App, u16, String) {
     let port = UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let app = spawn_app_with(|settings| settings.rooms.udp_mux_port = port).await;
-    let room = create_room(&app.anonymous(), json!({"name": "One port"})).await;
-    let id = room["id"].as_str().unwrap();
+    let room = create_room(&app.anonymous(), json!({"name": name})).await;
+    let id = room["id"].as_str().unwrap().to_owned();
+    (app, port, id)
+}
+
+#[tokio::test]
+async fn three_participants_talk_through_one_udp_port_that_shrugs_off_stray_datagrams() {
+    let (app, port, id) = room_on_one_port("One port").await;
+    let id = id.as_str();
     let names = ["ada", "bob", "cat"];
     let mut clients = Vec::new();
     for name in names {
@@ -73,12 +80,7 @@ async fn three_participants_talk_through_one_udp_port_that_shrugs_off_stray_data
     }
 
     send_until(&mut clients, |clients| {
-        clients.iter().all(|(c, me)| {
-            names.iter().filter(|n| *n != me).all(|other| {
-                c.count(|p| is_from(p, other, "opus")) >= 20
-                    && c.count(|p| is_from(p, other, "vp8")) >= 20
-            })
-        })
+        everyone_has_everyone_else(clients, 20)
     })
     .await;
     for (client, _) in clients {
@@ -96,14 +98,8 @@ fn ufrag(sdp: &str) -> String {
 
 #[tokio::test]
 async fn an_ice_restart_on_the_one_port_keeps_the_media_flowing() {
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let app = spawn_app_with(|settings| settings.rooms.udp_mux_port = port).await;
-    let room = create_room(&app.anonymous(), json!({"name": "Restart"})).await;
-    let id = room["id"].as_str().unwrap();
+    let (app, port, id) = room_on_one_port("Restart").await;
+    let id = id.as_str();
     let options = Options {
         camera: true,
         ..Options::default()
