@@ -57,9 +57,7 @@ struct Inner {
     live: std::sync::Mutex<Vec<std::sync::Weak<dyn PeerConnection>>>,
     /// Milliseconds a connection has to complete ICE.
     ice_timeout_ms: AtomicU64,
-    /// `rooms.udp_mux_port`, bound by [`Sfu::start`], until the first connection starts
-    /// serving it.
-    mux_socket: std::sync::Mutex<Option<std::net::UdpSocket>>,
+    /// The shared media port (`rooms.udp_mux_port`), once opened.
     mux: tokio::sync::OnceCell<Arc<mux::Mux>>,
     /// Participants whose media is to panic at its next housekeeping (tests).
     #[cfg(feature = "fault-injection")]
@@ -101,7 +99,6 @@ impl Sfu {
                 metrics,
                 live: std::sync::Mutex::new(Vec::new()),
                 ice_timeout_ms: AtomicU64::new(duration_ms(peer::ICE_TIMEOUT)),
-                mux_socket: std::sync::Mutex::new(None),
                 mux: tokio::sync::OnceCell::new(),
                 #[cfg(feature = "fault-injection")]
                 faults: std::sync::Mutex::default(),
@@ -192,33 +189,33 @@ impl Sfu {
         Ok(engine)
     }
 
-    /// Binds the shared media port when one is configured, so that a port already taken
+    /// Opens the shared media port when one is configured, so that a port already taken
     /// stops the start of the process that serves rooms (and only that one: in a split
-    /// deployment, the others build the SFU without using it).
+    /// deployment, the others build the SFU without using it). Runs inside the tokio runtime
+    /// that keeps the port's reader.
     pub fn start(&self) -> Result<(), String> {
-        let settings = &self.inner.settings;
-        if settings.udp_mux_port == 0 || self.inner.mux.initialized() {
+        if self.inner.settings.udp_mux_port == 0 || self.inner.mux.initialized() {
             return Ok(());
         }
-        let mut bound = self
-            .inner
-            .mux_socket
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if bound.is_none() {
-            *bound = Some(self.bind_mux()?);
-        }
+        let _ = self.inner.mux.set(self.open_mux()?);
         Ok(())
     }
 
-    fn bind_mux(&self) -> Result<std::net::UdpSocket, String> {
+    fn open_mux(&self) -> Result<Arc<mux::Mux>, String> {
         let settings = &self.inner.settings;
         let address = SocketAddr::new(settings.udp_address, settings.udp_mux_port);
-        std::net::UdpSocket::bind(address)
-            .map_err(|error| format!("cannot bind rooms.udp_mux_port ({address}): {error}"))
+        let bound = std::net::UdpSocket::bind(address)
+            .map_err(|error| format!("cannot bind rooms.udp_mux_port ({address}): {error}"))?;
+        let advertised = if settings.public_ips.is_empty() {
+            vec![settings.udp_address]
+        } else {
+            settings.public_ips.clone()
+        };
+        mux::Mux::start(bound, advertised).map_err(|e| format!("rooms.udp_mux_port: {e}"))
     }
 
-    /// The shared media port, serving from the first call on; `None` when the range is used.
+    /// The shared media port (opened now if [`Sfu::start`] was not called); `None` when the
+    /// range is used.
     async fn mux(&self) -> webrtc::error::Result<Option<Arc<mux::Mux>>> {
         if self.inner.settings.udp_mux_port == 0 {
             return Ok(None);
@@ -226,26 +223,7 @@ impl Sfu {
         let mux = self
             .inner
             .mux
-            .get_or_try_init(|| async {
-                let started = self
-                    .inner
-                    .mux_socket
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
-                let bound = match started {
-                    Some(socket) => socket,
-                    None => self.bind_mux().map_err(webrtc::error::Error::Other)?,
-                };
-                let settings = &self.inner.settings;
-                let advertised = if settings.public_ips.is_empty() {
-                    vec![settings.udp_address]
-                } else {
-                    settings.public_ips.clone()
-                };
-                mux::Mux::start(bound, advertised)
-                    .map_err(|e| webrtc::error::Error::Other(format!("rooms.udp_mux_port: {e}")))
-            })
+            .get_or_try_init(|| async { self.open_mux().map_err(webrtc::error::Error::Other) })
             .await?;
         Ok(Some(mux.clone()))
     }
